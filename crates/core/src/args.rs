@@ -29,18 +29,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError {
-            path: path.into(),
-            message: message.into(),
-        }
+        FieldError { path: path.into(), message: message.into() }
     }
 
     /// `path: Invalid value: <value>: <detail>` (field.Invalid).
-    pub fn invalid(
-        path: impl Into<String>,
-        value: impl fmt::Display,
-        detail: impl fmt::Display,
-    ) -> FieldError {
+    pub fn invalid(path: impl Into<String>, value: impl fmt::Display, detail: impl fmt::Display) -> FieldError {
         FieldError::new(path, format!("Invalid value: {value}: {detail}"))
     }
 
@@ -52,13 +45,7 @@ impl FieldError {
     /// `path: Unsupported value: "x": supported values: "a", "b"` (field.NotSupported).
     pub fn not_supported(path: impl Into<String>, value: &str, supported: &[&str]) -> FieldError {
         let list: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
-        FieldError::new(
-            path,
-            format!(
-                "Unsupported value: {value:?}: supported values: {}",
-                list.join(", ")
-            ),
-        )
+        FieldError::new(path, format!("Unsupported value: {value:?}: supported values: {}", list.join(", ")))
     }
 }
 
@@ -143,9 +130,7 @@ pub mod read {
         list(v, path)?
             .iter()
             .enumerate()
-            .map(|(i, item)| {
-                string(Some(item), &format!("{path}[{i}]")).map(|s| s.unwrap_or_default())
-            })
+            .map(|(i, item)| string(Some(item), &format!("{path}[{i}]")).map(|s| s.unwrap_or_default()))
             .collect()
     }
 }

@@ -58,18 +58,12 @@ pub struct ProfileConfig {
 
 impl ProfileConfig {
     pub fn new(scheduler_name: &str) -> ProfileConfig {
-        ProfileConfig {
-            scheduler_name: scheduler_name.to_string(),
-            ..Default::default()
-        }
+        ProfileConfig { scheduler_name: scheduler_name.to_string(), ..Default::default() }
     }
 
     /// The args given for `plugin`, if any.
     pub fn args_for(&self, plugin: &str) -> Option<&ArgValue> {
-        self.plugin_config
-            .iter()
-            .find(|p| p.name == plugin)
-            .map(|p| &p.args)
+        self.plugin_config.iter().find(|p| p.name == plugin).map(|p| &p.args)
     }
 }
 
@@ -165,10 +159,7 @@ pub fn merged_plugins(profile: &ProfileConfig) -> PluginsConfig {
     let default_mp = PluginSet {
         enabled: DEFAULT_MULTI_POINT
             .iter()
-            .map(|&(name, w)| PluginRef {
-                name: name.to_string(),
-                weight: (w > 0).then_some(w),
-            })
+            .map(|&(name, w)| PluginRef { name: name.to_string(), weight: (w > 0).then_some(w) })
             .collect(),
         disabled: Vec::new(),
     };
@@ -198,11 +189,7 @@ pub fn validate(config: &SchedulerConfig) -> Vec<FieldError> {
     if let Some(p) = config.percentage_of_nodes_to_score
         && !(0..=100).contains(&p)
     {
-        errs.push(FieldError::invalid(
-            "percentageOfNodesToScore",
-            p,
-            "not in valid range [0-100]",
-        ));
+        errs.push(FieldError::invalid("percentageOfNodesToScore", p, "not in valid range [0-100]"));
     }
     if config.pod_initial_backoff_seconds <= 0 {
         errs.push(FieldError::invalid(
@@ -253,12 +240,7 @@ pub fn validate(config: &SchedulerConfig) -> Vec<FieldError> {
             }
             arg_names.push(&pc.name);
         }
-        for (point, set) in p
-            .plugins
-            .points()
-            .into_iter()
-            .chain([("multiPoint", &p.plugins.multi_point)])
-        {
+        for (point, set) in p.plugins.points().into_iter().chain([("multiPoint", &p.plugins.multi_point)]) {
             for (j, e) in set.enabled.iter().enumerate() {
                 if let Some(w) = e.weight
                     && w < 0
@@ -277,9 +259,7 @@ pub fn validate(config: &SchedulerConfig) -> Vec<FieldError> {
         let first = merged_plugins(&config.profiles[0]);
         for (i, p) in config.profiles.iter().enumerate().skip(1) {
             let merged = merged_plugins(p);
-            if merged.queue_sort != first.queue_sort
-                || queue_sort_of(&merged) != queue_sort_of(&first)
-            {
+            if merged.queue_sort != first.queue_sort || queue_sort_of(&merged) != queue_sort_of(&first) {
                 errs.push(FieldError::invalid(
                     format!("profiles[{i}].plugins.queueSort"),
                     format!("{:?}", queue_sort_of(&merged)),
@@ -293,27 +273,13 @@ pub fn validate(config: &SchedulerConfig) -> Vec<FieldError> {
 
 fn queue_sort_of(p: &PluginsConfig) -> Vec<String> {
     if !p.queue_sort.enabled.is_empty() {
-        return p
-            .queue_sort
-            .enabled
-            .iter()
-            .map(|e| e.name.clone())
-            .collect();
+        return p.queue_sort.enabled.iter().map(|e| e.name.clone()).collect();
     }
     // PrioritySort is the only QueueSort plugin in the registry.
-    if p.queue_sort
-        .disabled
-        .iter()
-        .any(|d| d == "*" || d == "PrioritySort")
-    {
+    if p.queue_sort.disabled.iter().any(|d| d == "*" || d == "PrioritySort") {
         return Vec::new();
     }
-    p.multi_point
-        .enabled
-        .iter()
-        .filter(|e| e.name == "PrioritySort")
-        .map(|e| e.name.clone())
-        .collect()
+    p.multi_point.enabled.iter().filter(|e| e.name == "PrioritySort").map(|e| e.name.clone()).collect()
 }
 
 #[cfg(test)]
@@ -322,13 +288,7 @@ mod tests {
 
     fn set(enabled: &[(&str, Option<i32>)], disabled: &[&str]) -> PluginSet {
         PluginSet {
-            enabled: enabled
-                .iter()
-                .map(|&(n, w)| PluginRef {
-                    name: n.into(),
-                    weight: w,
-                })
-                .collect(),
+            enabled: enabled.iter().map(|&(n, w)| PluginRef { name: n.into(), weight: w }).collect(),
             disabled: disabled.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -338,11 +298,7 @@ mod tests {
         let default = set(&[("A", None), ("B", Some(2)), ("C", None)], &[]);
         let custom = set(&[("B", Some(5)), ("D", None)], &["C"]);
         let merged = merge_plugin_set(&default, &custom);
-        let names: Vec<_> = merged
-            .enabled
-            .iter()
-            .map(|e| (e.name.as_str(), e.weight))
-            .collect();
+        let names: Vec<_> = merged.enabled.iter().map(|e| (e.name.as_str(), e.weight)).collect();
         assert_eq!(names, [("A", None), ("B", Some(5)), ("D", None)]);
         let star = merge_plugin_set(&default, &set(&[("D", None)], &["*"]));
         assert_eq!(star.enabled.len(), 1);
@@ -350,23 +306,15 @@ mod tests {
 
     #[test]
     fn validation_names_the_field() {
-        let mut c = SchedulerConfig {
-            percentage_of_nodes_to_score: Some(120),
-            ..Default::default()
-        };
+        let mut c = SchedulerConfig { percentage_of_nodes_to_score: Some(120), ..Default::default() };
         c.profiles.push(ProfileConfig::new("default-scheduler"));
         let errs: Vec<String> = validate(&c).iter().map(|e| e.to_string()).collect();
         assert!(
-            errs.contains(
-                &"percentageOfNodesToScore: Invalid value: 120: not in valid range [0-100]"
-                    .to_string()
-            ),
+            errs.contains(&"percentageOfNodesToScore: Invalid value: 120: not in valid range [0-100]".to_string()),
             "{errs:?}"
         );
         assert!(
-            errs.contains(
-                &"profiles[1].schedulerName: Duplicate value: \"default-scheduler\"".to_string()
-            ),
+            errs.contains(&"profiles[1].schedulerName: Duplicate value: \"default-scheduler\"".to_string()),
             "{errs:?}"
         );
     }

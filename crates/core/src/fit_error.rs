@@ -34,10 +34,7 @@ impl FitError {
                 *counts.entry(reason).or_default() += n;
             }
         }
-        let mut items: Vec<String> = counts
-            .into_iter()
-            .map(|(r, c)| format!("{c} {r}"))
-            .collect();
+        let mut items: Vec<String> = counts.into_iter().map(|(r, c)| format!("{c} {r}")).collect();
         items.sort();
         items
     }
@@ -77,25 +74,12 @@ mod tests {
     fn histogram_is_sorted_as_strings_and_counts_every_reason() {
         let mut multi = Status::unschedulable("Insufficient cpu");
         multi.reasons.push("Insufficient memory".into());
-        let mut statuses: Vec<(NodeId, Status)> = (0..10)
-            .map(|i| (NodeId(i), Status::unschedulable("Insufficient cpu")))
-            .collect();
+        let mut statuses: Vec<(NodeId, Status)> =
+            (0..10).map(|i| (NodeId(i), Status::unschedulable("Insufficient cpu"))).collect();
         statuses.push((NodeId(10), multi));
-        statuses.push((
-            NodeId(11),
-            Status::unresolvable("node(s) had untolerated taint {dedicated: gpu}"),
-        ));
-        statuses.push((
-            NodeId(12),
-            Status::unresolvable("node(s) had untolerated taint {dedicated: gpu}"),
-        ));
-        let e = FitError {
-            num_all_nodes: 13,
-            pre_filter_msg: None,
-            statuses,
-            absent: None,
-            post_filter_msg: None,
-        };
+        statuses.push((NodeId(11), Status::unresolvable("node(s) had untolerated taint {dedicated: gpu}")));
+        statuses.push((NodeId(12), Status::unresolvable("node(s) had untolerated taint {dedicated: gpu}")));
+        let e = FitError { num_all_nodes: 13, pre_filter_msg: None, statuses, absent: None, post_filter_msg: None };
         assert_eq!(
             e.to_string(),
             "0/13 nodes are available: 1 Insufficient memory, 11 Insufficient cpu, 2 node(s) had untolerated taint {dedicated: gpu}."
@@ -111,10 +95,7 @@ mod tests {
             absent: None,
             post_filter_msg: None,
         };
-        assert_eq!(
-            e.to_string(),
-            "0/3 nodes are available: pod affinity terms conflict."
-        );
+        assert_eq!(e.to_string(), "0/3 nodes are available: pod affinity terms conflict.");
     }
 
     #[test]

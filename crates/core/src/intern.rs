@@ -27,10 +27,7 @@ struct Interner {
 fn interner() -> &'static RwLock<Interner> {
     static INTERNER: OnceLock<RwLock<Interner>> = OnceLock::new();
     INTERNER.get_or_init(|| {
-        let mut interner = Interner {
-            ids: HashMap::new(),
-            strings: Vec::new(),
-        };
+        let mut interner = Interner { ids: HashMap::new(), strings: Vec::new() };
         // Id 0 is the empty string so that `Sym::default()` is meaningful; the well-known
         // strings follow in a fixed order so that they can be `const`s.
         for (id, s) in WELL_KNOWN.iter().enumerate() {
@@ -95,12 +92,7 @@ impl Sym {
     /// Looks `s` up without interning it: `None` means no object in the process carries it,
     /// which lets selectors short-circuit ("no pod can have this label").
     pub fn lookup(s: &str) -> Option<Sym> {
-        interner()
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .ids
-            .get(s)
-            .map(|&id| Sym(id))
+        interner().read().unwrap_or_else(|e| e.into_inner()).ids.get(s).map(|&id| Sym(id))
     }
 
     /// The interned text.

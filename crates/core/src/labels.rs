@@ -18,10 +18,7 @@ impl Labels {
         if self.0.len() <= 16 {
             self.0.iter().find(|(k, _)| *k == key).map(|&(_, v)| v)
         } else {
-            self.0
-                .binary_search_by_key(&key, |&(k, _)| k)
-                .ok()
-                .map(|i| self.0[i].1)
+            self.0.binary_search_by_key(&key, |&(k, _)| k).ok().map(|i| self.0[i].1)
         }
     }
 
@@ -59,11 +56,7 @@ impl Labels {
 
     /// Pairs as strings, sorted alphabetically by key (for output).
     pub fn to_sorted_strings(&self) -> Vec<(&'static str, &'static str)> {
-        let mut v: Vec<_> = self
-            .0
-            .iter()
-            .map(|(k, val)| (k.as_str(), val.as_str()))
-            .collect();
+        let mut v: Vec<_> = self.0.iter().map(|(k, val)| (k.as_str(), val.as_str())).collect();
         v.sort();
         v
     }
@@ -111,15 +104,10 @@ mod tests {
 
     #[test]
     fn long_label_sets_use_binary_search() {
-        let l: Labels = (0..40)
-            .map(|i| (format!("k{i}"), format!("v{i}")))
-            .map(|(k, v)| (Sym::new(&k), Sym::new(&v)))
-            .collect();
+        let l: Labels =
+            (0..40).map(|i| (format!("k{i}"), format!("v{i}"))).map(|(k, v)| (Sym::new(&k), Sym::new(&v))).collect();
         for i in 0..40 {
-            assert_eq!(
-                l.get(Sym::new(&format!("k{i}"))),
-                Some(Sym::new(&format!("v{i}")))
-            );
+            assert_eq!(l.get(Sym::new(&format!("k{i}"))), Some(Sym::new(&format!("v{i}"))));
         }
     }
 }

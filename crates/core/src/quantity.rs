@@ -30,28 +30,16 @@ pub struct Quantity {
 }
 
 impl Quantity {
-    pub const ZERO: Quantity = Quantity {
-        digits: 0,
-        exp10: 0,
-        exp2: 0,
-    };
+    pub const ZERO: Quantity = Quantity { digits: 0, exp10: 0, exp2: 0 };
 
     /// An integer quantity.
     pub fn from_i64(v: i64) -> Quantity {
-        Quantity {
-            digits: v as i128,
-            exp10: 0,
-            exp2: 0,
-        }
+        Quantity { digits: v as i128, exp10: 0, exp2: 0 }
     }
 
     /// A quantity in thousandths (`1500` → `1.5`).
     pub fn from_milli(v: i64) -> Quantity {
-        Quantity {
-            digits: v as i128,
-            exp10: -3,
-            exp2: 0,
-        }
+        Quantity { digits: v as i128, exp10: -3, exp2: 0 }
     }
 
     pub fn is_negative(&self) -> bool {
@@ -194,20 +182,13 @@ impl FromStr for Quantity {
         if negative {
             digits = -digits;
         }
-        Ok(Quantity {
-            digits,
-            exp10,
-            exp2,
-        })
+        Ok(Quantity { digits, exp10, exp2 })
     }
 }
 
 fn classify_bad_suffix(suffix: &str) -> QuantityError {
     // apimachinery first checks the shape with its regular expression, then the suffix table.
-    if suffix
-        .bytes()
-        .all(|b| b"eEinumkKMGTP".contains(&b) || b == b'+' || b == b'-' || b.is_ascii_digit())
-    {
+    if suffix.bytes().all(|b| b"eEinumkKMGTP".contains(&b) || b == b'+' || b == b'-' || b.is_ascii_digit()) {
         QuantityError::Suffix
     } else {
         QuantityError::Format
@@ -219,11 +200,7 @@ impl fmt::Display for Quantity {
     /// integers, anything finer prints in thousandths with an `m` suffix.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let milli = self.milli_value();
-        if milli % 1000 == 0 {
-            write!(f, "{}", milli / 1000)
-        } else {
-            write!(f, "{milli}m")
-        }
+        if milli % 1000 == 0 { write!(f, "{}", milli / 1000) } else { write!(f, "{milli}m") }
     }
 }
 
@@ -284,9 +261,7 @@ mod tests {
 
     #[test]
     fn malformed_quantities_are_rejected() {
-        for bad in [
-            "", "abc", "1.2.3", "m", "1 Gi", "1GB", "1x", "--1", "1e", "1e+",
-        ] {
+        for bad in ["", "abc", "1.2.3", "m", "1 Gi", "1GB", "1x", "--1", "1e", "1e+"] {
             assert!(bad.parse::<Quantity>().is_err(), "{bad:?} should not parse");
         }
         assert_eq!("1KB".parse::<Quantity>(), Err(QuantityError::Format));

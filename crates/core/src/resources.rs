@@ -46,10 +46,7 @@ impl Resources {
     pub fn has(&self, name: Sym) -> bool {
         match name {
             Sym::CPU | Sym::MEMORY | Sym::EPHEMERAL_STORAGE | Sym::PODS => true,
-            _ => self
-                .scalars
-                .binary_search_by_key(&name, |&(n, _)| n)
-                .is_ok(),
+            _ => self.scalars.binary_search_by_key(&name, |&(n, _)| n).is_ok(),
         }
     }
 
@@ -157,10 +154,7 @@ impl fmt::Display for Resources {
 /// True for resources kube-scheduler keeps in `ScalarResources`: everything but cpu, memory,
 /// ephemeral-storage and pods.
 pub fn is_scalar_resource(name: Sym) -> bool {
-    !matches!(
-        name,
-        Sym::CPU | Sym::MEMORY | Sym::EPHEMERAL_STORAGE | Sym::PODS
-    )
+    !matches!(name, Sym::CPU | Sym::MEMORY | Sym::EPHEMERAL_STORAGE | Sym::PODS)
 }
 
 /// Extended resources are fully-qualified names outside the `kubernetes.io/` domain
@@ -188,17 +182,9 @@ mod tests {
     fn add_sub_max_cover_scalars() {
         let gpu = Sym::NVIDIA_GPU;
         let foo = Sym::new("example.com/foo");
-        let mut a = Resources {
-            cpu: 100,
-            memory: 10,
-            ..Default::default()
-        };
+        let mut a = Resources { cpu: 100, memory: 10, ..Default::default() };
         a.set(gpu, 1);
-        let mut b = Resources {
-            cpu: 50,
-            memory: 20,
-            ..Default::default()
-        };
+        let mut b = Resources { cpu: 50, memory: 20, ..Default::default() };
         b.set(foo, 3);
         b.set(gpu, 2);
         a.add(&b);

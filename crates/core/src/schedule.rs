@@ -21,11 +21,7 @@ pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: i64 = 5;
 pub const MAX_NODE_SCORE: i64 = 100;
 
 /// How many feasible nodes to look for before stopping (`numFeasibleNodesToFind`).
-pub fn num_feasible_nodes_to_find(
-    profile_pct: Option<i32>,
-    global_pct: i32,
-    num_all_nodes: usize,
-) -> usize {
+pub fn num_feasible_nodes_to_find(profile_pct: Option<i32>, global_pct: i32, num_all_nodes: usize) -> usize {
     if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND {
         return num_all_nodes;
     }
@@ -120,8 +116,7 @@ impl Scheduler {
     }
 
     pub fn profile_for(&self, pod: &Pod) -> Option<&Profile> {
-        self.profile_index(pod.scheduler_name)
-            .map(|i| &self.profiles[i])
+        self.profile_index(pod.scheduler_name).map(|i| &self.profiles[i])
     }
 
     /// PreEnqueue: `Err(status)` when a plugin keeps the pod out of the queue (gated).
@@ -152,13 +147,7 @@ impl Scheduler {
 
     /// Runs one scheduling cycle for `pod` with profile `profile`. Does not modify the snapshot.
     pub fn schedule(&mut self, snapshot: &Snapshot, profile: usize, pod: &Pod) -> ScheduleResult {
-        let Scheduler {
-            profiles,
-            percentage_of_nodes_to_score,
-            explain,
-            next_start_node_index,
-            rng,
-        } = self;
+        let Scheduler { profiles, percentage_of_nodes_to_score, explain, next_start_node_index, rng } = self;
         let explain = *explain;
         let profile_ref = &profiles[profile];
         let mut state = profile_ref.new_cycle_state();
@@ -171,15 +160,7 @@ impl Scheduler {
             state,
         };
         if num_all == 0 {
-            return result(
-                Outcome::Error {
-                    message: "no nodes available to schedule pods".into(),
-                },
-                0,
-                0,
-                None,
-                state,
-            );
+            return result(Outcome::Error { message: "no nodes available to schedule pods".into() }, 0, 0, None, state);
         }
         let cx = PodCx { pod, snapshot };
 
@@ -198,26 +179,14 @@ impl Scheduler {
                 let s = r.status.with_plugin(plugin.name());
                 match s.code {
                     Code::UnschedulableAndUnresolvable => {
-                        return prefilter_rejection(
-                            profile_ref,
-                            rng,
-                            explain,
-                            snapshot,
-                            pod,
-                            s,
-                            state,
-                        );
+                        return prefilter_rejection(profile_ref, rng, explain, snapshot, pod, s, state);
                     }
                     Code::Unschedulable => {
                         pending_rejection = Some(s);
                         continue;
                     }
                     _ => {
-                        let message = format!(
-                            "running PreFilter plugin {:?}: {}",
-                            plugin.name(),
-                            s.message()
-                        );
+                        let message = format!("running PreFilter plugin {:?}: {}", plugin.name(), s.message());
                         return result(Outcome::Error { message }, 0, 0, None, state);
                     }
                 }
@@ -233,10 +202,7 @@ impl Scheduler {
                     let msg = if plugins_with_nodes.len() == 1 {
                         format!("node(s) didn't satisfy plugin {}", plugins_with_nodes[0])
                     } else {
-                        format!(
-                            "node(s) didn't satisfy plugin(s) [{}] simultaneously",
-                            plugins_with_nodes.join(" ")
-                        )
+                        format!("node(s) didn't satisfy plugin(s) [{}] simultaneously", plugins_with_nodes.join(" "))
                     };
                     return prefilter_rejection(
                         profile_ref,
@@ -259,20 +225,9 @@ impl Scheduler {
             let info = snapshot.node(nominated);
             let status = run_filters_with_nominated_pods(profile_ref, &state, pod, snapshot, info);
             if status.is_success() {
-                let explanation = explain.then(|| {
-                    vec![NodeVerdict::Feasible {
-                        node: nominated,
-                        scores: None,
-                        total: 0,
-                    }]
-                });
-                return result(
-                    Outcome::Scheduled { node: nominated },
-                    1,
-                    1,
-                    explanation,
-                    state,
-                );
+                let explanation =
+                    explain.then(|| vec![NodeVerdict::Feasible { node: nominated, scores: None, total: 0 }]);
+                return result(Outcome::Scheduled { node: nominated }, 1, 1, explanation, state);
             }
         }
 
@@ -281,11 +236,8 @@ impl Scheduler {
         let restricted_order: Vec<crate::snapshot::NodeId>;
         let nodes: &[crate::snapshot::NodeId] = match &restrict {
             Some(names) => {
-                restricted_order = all_order
-                    .iter()
-                    .copied()
-                    .filter(|&id| names.contains(&snapshot.node(id).name()))
-                    .collect();
+                restricted_order =
+                    all_order.iter().copied().filter(|&id| names.contains(&snapshot.node(id).name())).collect();
                 &restricted_order
             }
             None => all_order,
@@ -294,10 +246,7 @@ impl Scheduler {
             plugins_with_nodes.sort();
             (
                 num_all - nodes.len(),
-                Status::unresolvable(format!(
-                    "node(s) didn't satisfy plugin(s) [{}]",
-                    plugins_with_nodes.join(" ")
-                )),
+                Status::unresolvable(format!("node(s) didn't satisfy plugin(s) [{}]", plugins_with_nodes.join(" "))),
             )
         });
         let mut num_to_find = num_feasible_nodes_to_find(
@@ -312,11 +261,7 @@ impl Scheduler {
         let mut failed: Vec<(NodeId, Status)> = Vec::new();
         let mut explanation: Option<Vec<NodeVerdict>> = explain.then(Vec::new);
         let n = nodes.len();
-        let start = if n == 0 {
-            0
-        } else {
-            *next_start_node_index % n
-        };
+        let start = if n == 0 { 0 } else { *next_start_node_index % n };
         let use_nominated = snapshot.has_nominations();
         for i in 0..n {
             let id = nodes[(start + i) % n];
@@ -332,11 +277,7 @@ impl Scheduler {
                     break;
                 }
             } else if status.code == Code::Error {
-                let message = format!(
-                    "running {:?} filter plugin: {}",
-                    status.plugin,
-                    status.message()
-                );
+                let message = format!("running {:?} filter plugin: {}", status.plugin, status.message());
                 return result(Outcome::Error { message }, 0, i + 1, None, state);
             } else {
                 failed.push((id, status));
@@ -346,10 +287,7 @@ impl Scheduler {
         *next_start_node_index = (*next_start_node_index + examined) % num_all;
         if let Some(ex) = explanation.as_mut() {
             // Feasible entries are filled in after scoring; record failures now in examination order.
-            ex.extend(failed.iter().map(|(id, s)| NodeVerdict::Infeasible {
-                node: *id,
-                status: s.clone(),
-            }));
+            ex.extend(failed.iter().map(|(id, s)| NodeVerdict::Infeasible { node: *id, status: s.clone() }));
         }
 
         if feasible.is_empty() {
@@ -360,30 +298,13 @@ impl Scheduler {
                 absent,
                 post_filter_msg: None,
             };
-            let post_filter =
-                run_post_filter(profile_ref, rng, snapshot, pod, &state, &mut fit_error);
-            return result(
-                Outcome::Unschedulable {
-                    fit_error,
-                    post_filter,
-                },
-                0,
-                examined,
-                explanation,
-                state,
-            );
+            let post_filter = run_post_filter(profile_ref, rng, snapshot, pod, &state, &mut fit_error);
+            return result(Outcome::Unschedulable { fit_error, post_filter }, 0, examined, explanation, state);
         }
         if feasible.len() == 1 {
             let node = feasible[0].id;
             if let Some(ex) = explanation.as_mut() {
-                ex.insert(
-                    0,
-                    NodeVerdict::Feasible {
-                        node,
-                        scores: None,
-                        total: 0,
-                    },
-                );
+                ex.insert(0, NodeVerdict::Feasible { node, scores: None, total: 0 });
             }
             return result(Outcome::Scheduled { node }, 1, examined, explanation, state);
         }
@@ -392,24 +313,12 @@ impl Scheduler {
         let mut totals = vec![0i64; feasible.len()];
         let mut per_plugin: Vec<(&'static str, Vec<i64>)> = Vec::new();
         for &p in &profile_ref.pre_score {
-            let s = profile_ref
-                .plugin(p)
-                .pre_score(cx, &mut state.slots[p], &feasible);
+            let s = profile_ref.plugin(p).pre_score(cx, &mut state.slots[p], &feasible);
             if s.is_skip() {
                 state.skip_score[p] = true;
             } else if !s.is_success() {
-                let message = format!(
-                    "running PreScore plugin {:?}: {}",
-                    profile_ref.plugin(p).name(),
-                    s.message()
-                );
-                return result(
-                    Outcome::Error { message },
-                    feasible.len(),
-                    examined,
-                    None,
-                    state,
-                );
+                let message = format!("running PreScore plugin {:?}: {}", profile_ref.plugin(p).name(), s.message());
+                return result(Outcome::Error { message }, feasible.len(), examined, None, state);
             }
         }
         if profile_ref.score.is_empty() {
@@ -428,10 +337,7 @@ impl Scheduler {
             for (s, info) in scores.iter_mut().zip(&feasible) {
                 *s = plugin.score(cx, slot, info);
             }
-            if plugin
-                .points()
-                .contains(crate::framework::Points::NORMALIZE)
-            {
+            if plugin.points().contains(crate::framework::Points::NORMALIZE) {
                 plugin.normalize_scores(cx, slot, &feasible, &mut scores);
             }
             if let Some(bad) = scores.iter().find(|&&s| !(0..=MAX_NODE_SCORE).contains(&s)) {
@@ -439,13 +345,7 @@ impl Scheduler {
                     "plugin {:?} returns an invalid score {bad}, it should in the range of [0, {MAX_NODE_SCORE}] after normalizing",
                     plugin.name()
                 );
-                return result(
-                    Outcome::Error { message },
-                    feasible.len(),
-                    examined,
-                    None,
-                    state,
-                );
+                return result(Outcome::Error { message }, feasible.len(), examined, None, state);
             }
             for (t, s) in totals.iter_mut().zip(&scores) {
                 *t += s * weight;
@@ -481,13 +381,7 @@ impl Scheduler {
             ex.splice(0..0, verdicts);
         }
         let feasible_count = feasible.len();
-        result(
-            Outcome::Scheduled { node },
-            feasible_count,
-            examined,
-            explanation,
-            state,
-        )
+        result(Outcome::Scheduled { node }, feasible_count, examined, explanation, state)
     }
 
     /// Assumes `pod` on `node` (the snapshot now accounts it) and runs Reserve. On a Reserve
@@ -503,9 +397,7 @@ impl Scheduler {
         let profile = &self.profiles[profile];
         let pod_id = snapshot.add_pod(pod.clone(), node);
         for (k, &p) in profile.reserve.iter().enumerate() {
-            let s = profile
-                .plugin(p)
-                .reserve(&pod, &state.slots[p], snapshot, node, pod_id);
+            let s = profile.plugin(p).reserve(&pod, &state.slots[p], snapshot, node, pod_id);
             if !s.is_success() {
                 for &q in profile.reserve[..=k].iter().rev() {
                     profile.plugin(q).unreserve(&pod, snapshot, node, pod_id);
@@ -530,11 +422,7 @@ fn prefilter_rejection(
 ) -> ScheduleResult {
     let num_all = snapshot.num_nodes();
     // Every node shares the PreFilter status, so preemption sees them all as rejected.
-    let statuses: Vec<(NodeId, Status)> = snapshot
-        .order()
-        .iter()
-        .map(|&id| (id, status.clone()))
-        .collect();
+    let statuses: Vec<(NodeId, Status)> = snapshot.order().iter().map(|&id| (id, status.clone())).collect();
     let mut fit_error = FitError {
         num_all_nodes: num_all,
         pre_filter_msg: Some(status.message()),
@@ -545,10 +433,7 @@ fn prefilter_rejection(
     let post_filter = run_post_filter(profile, rng, snapshot, pod, &state, &mut fit_error);
     let explanation = explain.then(Vec::new);
     ScheduleResult {
-        outcome: Outcome::Unschedulable {
-            fit_error,
-            post_filter,
-        },
+        outcome: Outcome::Unschedulable { fit_error, post_filter },
         feasible_nodes: 0,
         examined_nodes: 0,
         explanation,
@@ -570,14 +455,7 @@ fn run_post_filter(
     }
     let mut reasons: Vec<String> = Vec::new();
     for &p in &profile_ref.post_filter {
-        let mut cx = PostFilterCx {
-            pod,
-            snapshot,
-            profile: profile_ref,
-            state,
-            statuses: &fit_error.statuses,
-            rng,
-        };
+        let mut cx = PostFilterCx { pod, snapshot, profile: profile_ref, state, statuses: &fit_error.statuses, rng };
         let (r, s) = profile_ref.plugin(p).post_filter(&mut cx);
         if s.is_success() {
             if !reasons.is_empty() {
@@ -592,12 +470,7 @@ fn run_post_filter(
             }
             break;
         }
-        reasons.extend(
-            s.reasons
-                .iter()
-                .filter(|r| !r.is_empty())
-                .map(|r| r.to_string()),
-        );
+        reasons.extend(s.reasons.iter().filter(|r| !r.is_empty()).map(|r| r.to_string()));
     }
     if !reasons.is_empty() {
         fit_error.post_filter_msg = Some(reasons.join(", "));
@@ -607,13 +480,7 @@ fn run_post_filter(
 
 /// `RunFilterPlugins`: in order, stopping at the first non-success.
 #[inline]
-pub fn run_filters(
-    profile: &Profile,
-    state: &CycleState,
-    pod: &Pod,
-    snapshot: &Snapshot,
-    node: &NodeInfo,
-) -> Status {
+pub fn run_filters(profile: &Profile, state: &CycleState, pod: &Pod, snapshot: &Snapshot, node: &NodeInfo) -> Status {
     let cx = PodCx { pod, snapshot };
     for &p in &profile.filter {
         if state.skip_filter[p] {
@@ -640,9 +507,7 @@ pub fn run_filters_with_nominated_pods(
     let nominated: Vec<&Arc<Pod>> = snapshot
         .nominated_pods(node.id)
         .iter()
-        .filter(|np| {
-            np.priority >= pod.priority && !(np.namespace == pod.namespace && np.name == pod.name)
-        })
+        .filter(|np| np.priority >= pod.priority && !(np.namespace == pod.namespace && np.name == pod.name))
         .collect();
     if nominated.is_empty() {
         return run_filters(profile, state, pod, snapshot, node);
@@ -655,9 +520,7 @@ pub fn run_filters_with_nominated_pods(
         node_with.account_pod(PodId(u32::MAX - k as u32), np);
         for &p in &profile.pre_filter {
             if !state_with.skip_filter[p] {
-                profile
-                    .plugin(p)
-                    .add_pod(cx, &mut state_with.slots[p], np, &node_with);
+                profile.plugin(p).add_pod(cx, &mut state_with.slots[p], np, &node_with);
             }
         }
     }
@@ -686,15 +549,7 @@ mod tests {
         assert_eq!(num_feasible_nodes_to_find(None, 0, 500), 230);
         assert_eq!(num_feasible_nodes_to_find(None, 0, 5000), 500);
         assert_eq!(num_feasible_nodes_to_find(None, 0, 15000), 750);
-        assert_eq!(
-            num_feasible_nodes_to_find(None, 40, 1000),
-            400,
-            "global value applies"
-        );
-        assert_eq!(
-            num_feasible_nodes_to_find(Some(0), 40, 1000),
-            420,
-            "profile 0 = adaptive"
-        );
+        assert_eq!(num_feasible_nodes_to_find(None, 40, 1000), 400, "global value applies");
+        assert_eq!(num_feasible_nodes_to_find(Some(0), 40, 1000), 420, "profile 0 = adaptive");
     }
 }

@@ -177,10 +177,7 @@ impl Snapshot {
     /// Removes a node and every pod accounted on it; returns those pods.
     pub fn remove_node(&mut self, id: NodeId) -> Vec<Arc<Pod>> {
         let pods: Vec<PodId> = self.node(id).pods.clone();
-        let removed = pods
-            .into_iter()
-            .filter_map(|p| self.remove_pod(p))
-            .collect();
+        let removed = pods.into_iter().filter_map(|p| self.remove_pod(p)).collect();
         if let Some(info) = self.nodes[id.0 as usize].take() {
             self.count_images(&info.node, -1);
             self.node_by_name.remove(&info.node.name);
@@ -242,9 +239,7 @@ impl Snapshot {
     /// The node with `id`. Panics on a removed node: ids come from this snapshot.
     #[inline]
     pub fn node(&self, id: NodeId) -> &NodeInfo {
-        self.nodes[id.0 as usize]
-            .as_ref()
-            .expect("node id of a removed node")
+        self.nodes[id.0 as usize].as_ref().expect("node id of a removed node")
     }
 
     pub fn get_node(&self, id: NodeId) -> Option<&NodeInfo> {
@@ -299,8 +294,7 @@ impl Snapshot {
             info.unaccount_pod(id, &bound.pod);
         }
         if self.pod_by_key.get(&(bound.pod.namespace, bound.pod.name)) == Some(&id) {
-            self.pod_by_key
-                .remove(&(bound.pod.namespace, bound.pod.name));
+            self.pod_by_key.remove(&(bound.pod.namespace, bound.pod.name));
         }
         self.free_pod_slots.push(id.0);
         Some(bound.pod)
@@ -308,9 +302,7 @@ impl Snapshot {
 
     #[inline]
     pub fn pod(&self, id: PodId) -> &BoundPod {
-        self.pods[id.0 as usize]
-            .as_ref()
-            .expect("pod id of a removed pod")
+        self.pods[id.0 as usize].as_ref().expect("pod id of a removed pod")
     }
 
     pub fn get_pod(&self, id: PodId) -> Option<&BoundPod> {
@@ -323,10 +315,7 @@ impl Snapshot {
 
     /// All accounted pods.
     pub fn pods(&self) -> impl Iterator<Item = (PodId, &BoundPod)> + '_ {
-        self.pods
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| p.as_ref().map(|p| (PodId(i as u32), p)))
+        self.pods.iter().enumerate().filter_map(|(i, p)| p.as_ref().map(|p| (PodId(i as u32), p)))
     }
 
     pub fn num_pods(&self) -> usize {
@@ -348,9 +337,7 @@ impl Snapshot {
     pub fn namespace_labels(&self, name: Sym) -> Labels {
         match self.namespaces.get(&name) {
             Some(ns) => ns.labels.clone(),
-            None => [(Sym::new("kubernetes.io/metadata.name"), name)]
-                .into_iter()
-                .collect(),
+            None => [(Sym::new("kubernetes.io/metadata.name"), name)].into_iter().collect(),
         }
     }
 
@@ -416,14 +403,7 @@ mod tests {
     #[test]
     fn node_tree_order_round_robins_zones() {
         let mut s = Snapshot::new();
-        for (name, zone) in [
-            ("a1", "a"),
-            ("a2", "a"),
-            ("a3", "a"),
-            ("b1", "b"),
-            ("c1", "c"),
-            ("b2", "b"),
-        ] {
+        for (name, zone) in [("a1", "a"), ("a2", "a"), ("a3", "a"), ("b1", "b"), ("c1", "c"), ("b2", "b")] {
             s.add_node(node(name, zone));
         }
         let names: Vec<_> = s.nodes().map(|n| n.name().as_str()).collect();
@@ -441,19 +421,13 @@ mod tests {
         let mut pod = Pod::new("default", "p");
         pod.containers.push(crate::model::Container {
             has_cpu_request: true,
-            requests: Resources {
-                cpu: 300,
-                ..Default::default()
-            },
+            requests: Resources { cpu: 300, ..Default::default() },
             ..Default::default()
         });
         pod.finish();
         let id = s.add_pod(Arc::new(pod), n);
         assert_eq!(s.node(n).requested.cpu, 300);
-        assert_eq!(
-            s.node(n).non_zero_memory,
-            crate::model::DEFAULT_MEMORY_REQUEST
-        );
+        assert_eq!(s.node(n).non_zero_memory, crate::model::DEFAULT_MEMORY_REQUEST);
         assert_eq!(s.pod_id(Sym::new("default"), Sym::new("p")), Some(id));
         s.remove_pod(id);
         assert_eq!(s.node(n).requested.cpu, 0);

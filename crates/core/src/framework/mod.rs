@@ -82,23 +82,12 @@ impl Profile {
 
 impl std::fmt::Debug for Profile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names = |v: &[usize]| {
-            v.iter()
-                .map(|&i| self.plugins[i].name())
-                .collect::<Vec<_>>()
-        };
+        let names = |v: &[usize]| v.iter().map(|&i| self.plugins[i].name()).collect::<Vec<_>>();
         f.debug_struct("Profile")
             .field("scheduler_name", &self.scheduler_name)
             .field("pre_filter", &names(&self.pre_filter))
             .field("filter", &names(&self.filter))
-            .field(
-                "score",
-                &self
-                    .score
-                    .iter()
-                    .map(|&(i, w)| (self.plugins[i].name(), w))
-                    .collect::<Vec<_>>(),
-            )
+            .field("score", &self.score.iter().map(|&(i, w)| (self.plugins[i].name(), w)).collect::<Vec<_>>())
             .finish()
     }
 }
@@ -114,10 +103,7 @@ pub struct CycleState {
 
 /// Builds every profile of `config`, validating the configuration and each plugin's args.
 /// All errors are returned, each naming its field.
-pub fn build_profiles(
-    config: &SchedulerConfig,
-    registry: &Registry,
-) -> Result<Vec<Profile>, Vec<FieldError>> {
+pub fn build_profiles(config: &SchedulerConfig, registry: &Registry) -> Result<Vec<Profile>, Vec<FieldError>> {
     let mut errs = config::validate(config);
     let mut profiles = Vec::new();
     for (i, p) in config.profiles.iter().enumerate() {
@@ -126,29 +112,17 @@ pub fn build_profiles(
             Err(mut e) => errs.append(&mut e),
         }
     }
-    if errs.is_empty() {
-        Ok(profiles)
-    } else {
-        Err(errs)
-    }
+    if errs.is_empty() { Ok(profiles) } else { Err(errs) }
 }
 
-fn build_profile(
-    p: &ProfileConfig,
-    index: usize,
-    registry: &Registry,
-) -> Result<Profile, Vec<FieldError>> {
+fn build_profile(p: &ProfileConfig, index: usize, registry: &Registry) -> Result<Profile, Vec<FieldError>> {
     let path = format!("profiles[{index}]");
     let merged = config::merged_plugins(p);
     let mut errs = Vec::new();
 
     // Instantiate every plugin enabled anywhere, once, with its args.
     let mut names: Vec<&str> = Vec::new();
-    for (_, set) in merged
-        .points()
-        .into_iter()
-        .chain([("multiPoint", &merged.multi_point)])
-    {
+    for (_, set) in merged.points().into_iter().chain([("multiPoint", &merged.multi_point)]) {
         for e in &set.enabled {
             if !names.contains(&e.name.as_str()) {
                 names.push(&e.name);
@@ -166,17 +140,11 @@ fn build_profile(
     let mut plugins: Vec<Arc<dyn Plugin>> = Vec::new();
     for name in &names {
         let Some(factory) = registry.get(name) else {
-            errs.push(FieldError::new(
-                format!("{path}.plugins"),
-                format!("plugin {name:?} does not exist"),
-            ));
+            errs.push(FieldError::new(format!("{path}.plugins"), format!("plugin {name:?} does not exist")));
             continue;
         };
         let (args, args_path) = match p.plugin_config.iter().position(|pc| pc.name == *name) {
-            Some(j) => (
-                &p.plugin_config[j].args,
-                format!("{path}.pluginConfig[{j}].args"),
-            ),
+            Some(j) => (&p.plugin_config[j].args, format!("{path}.pluginConfig[{j}].args")),
             None => (&ArgValue::Null, format!("{path}.pluginConfig[{name}].args")),
         };
         match factory(args, &args_path) {
@@ -190,140 +158,95 @@ fn build_profile(
     let index_of = |name: &str| plugins.iter().position(|pl| pl.name() == name);
 
     // Each point: the specific set, then MultiPoint expansion (kube's expandMultiPointPlugins).
-    let expand = |point_name: &str,
-                  set: &PluginSet,
-                  point: Points,
-                  errs: &mut Vec<FieldError>|
-     -> Vec<(usize, Option<i32>)> {
-        let mut specific: Vec<(usize, Option<i32>)> = Vec::new();
-        for e in &set.enabled {
-            let Some(i) = index_of(&e.name) else { continue };
-            if !plugins[i].points().contains(point) {
-                errs.push(FieldError::new(
-                    format!("{path}.plugins.{point_name}"),
-                    format!("plugin {:?} does not extend {point_name} plugin", e.name),
-                ));
-                continue;
+    let expand =
+        |point_name: &str, set: &PluginSet, point: Points, errs: &mut Vec<FieldError>| -> Vec<(usize, Option<i32>)> {
+            let mut specific: Vec<(usize, Option<i32>)> = Vec::new();
+            for e in &set.enabled {
+                let Some(i) = index_of(&e.name) else { continue };
+                if !plugins[i].points().contains(point) {
+                    errs.push(FieldError::new(
+                        format!("{path}.plugins.{point_name}"),
+                        format!("plugin {:?} does not extend {point_name} plugin", e.name),
+                    ));
+                    continue;
+                }
+                if specific.iter().any(|&(j, _)| j == i) {
+                    errs.push(FieldError::new(
+                        format!("{path}.plugins.{point_name}"),
+                        format!("plugin {:?} already registered as {point_name:?}", e.name),
+                    ));
+                    continue;
+                }
+                specific.push((i, e.weight));
             }
-            if specific.iter().any(|&(j, _)| j == i) {
-                errs.push(FieldError::new(
-                    format!("{path}.plugins.{point_name}"),
-                    format!("plugin {:?} already registered as {point_name:?}", e.name),
-                ));
-                continue;
+            if set.disabled.iter().any(|d| d == "*") {
+                return specific;
             }
-            specific.push((i, e.weight));
-        }
-        if set.disabled.iter().any(|d| d == "*") {
-            return specific;
-        }
-        let mut overrides = Vec::new();
-        let mut from_multi: Vec<(usize, Option<i32>)> = Vec::new();
-        for e in &merged.multi_point.enabled {
-            let Some(i) = index_of(&e.name) else { continue };
-            if !plugins[i].points().contains(point) || set.disabled.contains(&e.name) {
-                continue;
+            let mut overrides = Vec::new();
+            let mut from_multi: Vec<(usize, Option<i32>)> = Vec::new();
+            for e in &merged.multi_point.enabled {
+                let Some(i) = index_of(&e.name) else { continue };
+                if !plugins[i].points().contains(point) || set.disabled.contains(&e.name) {
+                    continue;
+                }
+                if specific.iter().any(|&(j, _)| j == i) {
+                    overrides.push(i);
+                    continue;
+                }
+                if from_multi.iter().any(|&(j, _)| j == i) {
+                    errs.push(FieldError::new(
+                        format!("{path}.plugins.multiPoint"),
+                        format!("plugin {:?} already registered as {point_name:?}", e.name),
+                    ));
+                    continue;
+                }
+                from_multi.push((i, e.weight));
             }
-            if specific.iter().any(|&(j, _)| j == i) {
-                overrides.push(i);
-                continue;
-            }
-            if from_multi.iter().any(|&(j, _)| j == i) {
-                errs.push(FieldError::new(
-                    format!("{path}.plugins.multiPoint"),
-                    format!("plugin {:?} already registered as {point_name:?}", e.name),
-                ));
-                continue;
-            }
-            from_multi.push((i, e.weight));
-        }
-        // Overridden plugins first (in their specific order), then MultiPoint, then the rest.
-        let mut out: Vec<(usize, Option<i32>)> = specific
-            .iter()
-            .filter(|(i, _)| overrides.contains(i))
-            .copied()
-            .collect();
-        out.extend(from_multi);
-        out.extend(
-            specific
-                .iter()
-                .filter(|(i, _)| !overrides.contains(i))
-                .copied(),
-        );
-        out
-    };
+            // Overridden plugins first (in their specific order), then MultiPoint, then the rest.
+            let mut out: Vec<(usize, Option<i32>)> =
+                specific.iter().filter(|(i, _)| overrides.contains(i)).copied().collect();
+            out.extend(from_multi);
+            out.extend(specific.iter().filter(|(i, _)| !overrides.contains(i)).copied());
+            out
+        };
     let only = |v: Vec<(usize, Option<i32>)>| v.into_iter().map(|(i, _)| i).collect::<Vec<_>>();
 
-    let queue_sort = only(expand(
-        "queueSort",
-        &merged.queue_sort,
-        Points::QUEUE_SORT,
-        &mut errs,
-    ));
-    let pre_enqueue = only(expand(
-        "preEnqueue",
-        &merged.pre_enqueue,
-        Points::PRE_ENQUEUE,
-        &mut errs,
-    ));
-    let pre_filter = only(expand(
-        "preFilter",
-        &merged.pre_filter,
-        Points::PRE_FILTER,
-        &mut errs,
-    ));
+    let queue_sort = only(expand("queueSort", &merged.queue_sort, Points::QUEUE_SORT, &mut errs));
+    let pre_enqueue = only(expand("preEnqueue", &merged.pre_enqueue, Points::PRE_ENQUEUE, &mut errs));
+    let pre_filter = only(expand("preFilter", &merged.pre_filter, Points::PRE_FILTER, &mut errs));
     let filter = only(expand("filter", &merged.filter, Points::FILTER, &mut errs));
-    let post_filter = only(expand(
-        "postFilter",
-        &merged.post_filter,
-        Points::POST_FILTER,
-        &mut errs,
-    ));
-    let pre_score = only(expand(
-        "preScore",
-        &merged.pre_score,
-        Points::PRE_SCORE,
-        &mut errs,
-    ));
+    let post_filter = only(expand("postFilter", &merged.post_filter, Points::POST_FILTER, &mut errs));
+    let pre_score = only(expand("preScore", &merged.pre_score, Points::PRE_SCORE, &mut errs));
     let score_list = expand("score", &merged.score, Points::SCORE, &mut errs);
-    let reserve = only(expand(
-        "reserve",
-        &merged.reserve,
-        Points::RESERVE,
-        &mut errs,
-    ));
+    let reserve = only(expand("reserve", &merged.reserve, Points::RESERVE, &mut errs));
     let bind = only(expand("bind", &merged.bind, Points::BIND, &mut errs));
 
     // Weights: an explicit score-point weight wins over the MultiPoint one; 0 means 1.
     let weight_of = |i: usize| -> i64 {
         let name = plugins[i].name();
         let find = |refs: &[PluginRef]| refs.iter().find(|r| r.name == name).and_then(|r| r.weight);
-        let w = find(&merged.score.enabled)
-            .or_else(|| find(&merged.multi_point.enabled))
-            .unwrap_or(0);
+        let w = find(&merged.score.enabled).or_else(|| find(&merged.multi_point.enabled)).unwrap_or(0);
         if w == 0 { 1 } else { w as i64 }
     };
     let score: Vec<(usize, i64)> = score_list.iter().map(|&(i, _)| (i, weight_of(i))).collect();
     let total: i64 = score.iter().map(|&(_, w)| w * 100).sum();
     if total > i64::MAX / 2 {
-        errs.push(FieldError::new(
-            format!("{path}.plugins.score"),
-            "total score of Score plugins could overflow",
-        ));
+        errs.push(FieldError::new(format!("{path}.plugins.score"), "total score of Score plugins could overflow"));
     }
     if queue_sort.len() != 1 {
         errs.push(FieldError::new(
             format!("{path}.plugins.queueSort"),
-            format!("only one queue sort plugin required for profile with scheduler name {:?}, but got {}", p.scheduler_name, queue_sort.len()),
+            format!(
+                "only one queue sort plugin required for profile with scheduler name {:?}, but got {}",
+                p.scheduler_name,
+                queue_sort.len()
+            ),
         ));
     }
     if bind.is_empty() {
         errs.push(FieldError::new(
             format!("{path}.plugins.bind"),
-            format!(
-                "at least one bind plugin is needed for profile with scheduler name {:?}",
-                p.scheduler_name
-            ),
+            format!("at least one bind plugin is needed for profile with scheduler name {:?}", p.scheduler_name),
         ));
     }
     if !errs.is_empty() {

@@ -80,9 +80,7 @@ impl PluginState {
     }
 
     pub fn get_mut<T: 'static>(&mut self) -> Option<&mut T> {
-        self.0
-            .as_mut()
-            .and_then(|b| (**b).as_any_mut().downcast_mut())
+        self.0.as_mut().and_then(|b| (**b).as_any_mut().downcast_mut())
     }
 
     pub fn clear(&mut self) {
@@ -98,11 +96,7 @@ impl Clone for PluginState {
 
 impl fmt::Debug for PluginState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "PluginState(..)"
-        } else {
-            "PluginState(empty)"
-        })
+        f.write_str(if self.0.is_some() { "PluginState(..)" } else { "PluginState(empty)" })
     }
 }
 
@@ -123,22 +117,13 @@ pub struct PreFilterResult {
 
 impl PreFilterResult {
     pub fn success() -> PreFilterResult {
-        PreFilterResult {
-            status: Status::success(),
-            node_names: None,
-        }
+        PreFilterResult { status: Status::success(), node_names: None }
     }
     pub fn skip() -> PreFilterResult {
-        PreFilterResult {
-            status: Status::skip(),
-            node_names: None,
-        }
+        PreFilterResult { status: Status::skip(), node_names: None }
     }
     pub fn status(status: Status) -> PreFilterResult {
-        PreFilterResult {
-            status,
-            node_names: None,
-        }
+        PreFilterResult { status, node_names: None }
     }
 }
 
@@ -216,26 +201,13 @@ pub trait Plugin: Send + Sync + 'static {
     }
 
     /// NormalizeScore over the scores of the feasible nodes (same order as `nodes`).
-    fn normalize_scores(
-        &self,
-        cx: PodCx<'_>,
-        state: &PluginState,
-        nodes: &[&NodeInfo],
-        scores: &mut [i64],
-    ) {
+    fn normalize_scores(&self, cx: PodCx<'_>, state: &PluginState, nodes: &[&NodeInfo], scores: &mut [i64]) {
         let _ = (cx, state, nodes, scores);
     }
 
     /// Reserve: the pod has been assumed on `node` in `snapshot`; plugins that hold per-node
     /// state (device assignment) record it here.
-    fn reserve(
-        &self,
-        pod: &Pod,
-        state: &PluginState,
-        snapshot: &mut Snapshot,
-        node: NodeId,
-        pod_id: PodId,
-    ) -> Status {
+    fn reserve(&self, pod: &Pod, state: &PluginState, snapshot: &mut Snapshot, node: NodeId, pod_id: PodId) -> Status {
         let _ = (pod, state, snapshot, node, pod_id);
         Status::success()
     }

@@ -43,21 +43,13 @@ pub struct Status {
 impl Status {
     #[inline]
     pub fn success() -> Status {
-        Status {
-            code: Code::Success,
-            reasons: SmallVec::new(),
-            plugin: "",
-        }
+        Status { code: Code::Success, reasons: SmallVec::new(), plugin: "" }
     }
 
     pub fn new(code: Code, reason: impl Into<Reason>) -> Status {
         let mut reasons = SmallVec::new();
         reasons.push(reason.into());
-        Status {
-            code,
-            reasons,
-            plugin: "",
-        }
+        Status { code, reasons, plugin: "" }
     }
 
     pub fn unschedulable(reason: impl Into<Reason>) -> Status {
@@ -73,11 +65,7 @@ impl Status {
     }
 
     pub fn skip() -> Status {
-        Status {
-            code: Code::Skip,
-            reasons: SmallVec::new(),
-            plugin: "",
-        }
+        Status { code: Code::Skip, reasons: SmallVec::new(), plugin: "" }
     }
 
     pub fn with_plugin(mut self, plugin: &'static str) -> Status {
@@ -98,10 +86,7 @@ impl Status {
     /// Unschedulable or UnschedulableAndUnresolvable.
     #[inline]
     pub fn is_rejected(&self) -> bool {
-        matches!(
-            self.code,
-            Code::Unschedulable | Code::UnschedulableAndUnresolvable
-        )
+        matches!(self.code, Code::Unschedulable | Code::UnschedulableAndUnresolvable)
     }
 
     /// The reasons joined with `", "` (`Status.Message()`).

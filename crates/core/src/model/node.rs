@@ -39,10 +39,7 @@ pub struct Node {
 
 impl Node {
     pub fn new(name: &str) -> Node {
-        let mut node = Node {
-            name: Sym::new(name),
-            ..Default::default()
-        };
+        let mut node = Node { name: Sym::new(name), ..Default::default() };
         node.labels.insert(Sym::HOSTNAME, node.name);
         node
     }
@@ -50,16 +47,8 @@ impl Node {
     /// The zone key of kube-scheduler's node tree: region and zone, falling back to the
     /// deprecated beta labels.
     pub fn zone_key(&self) -> (Sym, Sym) {
-        let region = self
-            .labels
-            .get(Sym::REGION)
-            .or_else(|| self.labels.get(Sym::BETA_REGION))
-            .unwrap_or_default();
-        let zone = self
-            .labels
-            .get(Sym::ZONE)
-            .or_else(|| self.labels.get(Sym::BETA_ZONE))
-            .unwrap_or_default();
+        let region = self.labels.get(Sym::REGION).or_else(|| self.labels.get(Sym::BETA_REGION)).unwrap_or_default();
+        let zone = self.labels.get(Sym::ZONE).or_else(|| self.labels.get(Sym::BETA_ZONE)).unwrap_or_default();
         (region, zone)
     }
 }

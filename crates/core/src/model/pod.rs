@@ -151,16 +151,8 @@ impl Pod {
         self.requests = pod_requests(self, |c| c.requests.clone());
         let non_zero = pod_requests(self, |c| {
             let mut r = Resources::new();
-            r.cpu = if c.has_cpu_request {
-                c.requests.cpu
-            } else {
-                DEFAULT_MILLI_CPU_REQUEST
-            };
-            r.memory = if c.has_memory_request {
-                c.requests.memory
-            } else {
-                DEFAULT_MEMORY_REQUEST
-            };
+            r.cpu = if c.has_cpu_request { c.requests.cpu } else { DEFAULT_MILLI_CPU_REQUEST };
+            r.memory = if c.has_memory_request { c.requests.memory } else { DEFAULT_MEMORY_REQUEST };
             r
         });
         self.non_zero_cpu = non_zero.cpu;
@@ -208,29 +200,17 @@ impl Pod {
 
     /// True when the pod has any pod affinity or anti-affinity (kube's `PodsWithAffinity`).
     pub fn has_pod_affinity(&self) -> bool {
-        self.affinity
-            .pod_affinity
-            .as_ref()
-            .is_some_and(|a| !a.is_empty())
-            || self
-                .affinity
-                .pod_anti_affinity
-                .as_ref()
-                .is_some_and(|a| !a.is_empty())
+        self.affinity.pod_affinity.as_ref().is_some_and(|a| !a.is_empty())
+            || self.affinity.pod_anti_affinity.as_ref().is_some_and(|a| !a.is_empty())
     }
 
     pub fn has_required_anti_affinity(&self) -> bool {
-        self.affinity
-            .pod_anti_affinity
-            .as_ref()
-            .is_some_and(|a| !a.required.is_empty())
+        self.affinity.pod_anti_affinity.as_ref().is_some_and(|a| !a.required.is_empty())
     }
 
     /// A pod owned by a DaemonSet.
     pub fn is_daemonset_pod(&self) -> bool {
-        self.owner
-            .as_ref()
-            .is_some_and(|o| o.kind.as_str() == "DaemonSet")
+        self.owner.as_ref().is_some_and(|o| o.kind.as_str() == "DaemonSet")
     }
 }
 
@@ -265,10 +245,7 @@ mod tests {
     use super::*;
 
     fn container(cpu: Option<i64>, mem: Option<i64>, restartable: bool) -> Container {
-        let mut c = Container {
-            restartable,
-            ..Default::default()
-        };
+        let mut c = Container { restartable, ..Default::default() };
         if let Some(cpu) = cpu {
             c.requests.cpu = cpu;
             c.has_cpu_request = true;
@@ -283,14 +260,8 @@ mod tests {
     #[test]
     fn init_containers_take_the_max_not_the_sum() {
         let mut pod = Pod::new("default", "p");
-        pod.containers = vec![
-            container(Some(100), Some(100), false),
-            container(Some(200), Some(50), false),
-        ];
-        pod.init_containers = vec![
-            container(Some(500), Some(10), false),
-            container(Some(100), Some(400), false),
-        ];
+        pod.containers = vec![container(Some(100), Some(100), false), container(Some(200), Some(50), false)];
+        pod.init_containers = vec![container(Some(500), Some(10), false), container(Some(100), Some(400), false)];
         pod.finish();
         assert_eq!(pod.requests().cpu, 500);
         assert_eq!(pod.requests().memory, 400);
@@ -300,19 +271,13 @@ mod tests {
     fn sidecars_add_to_the_sum_and_to_later_init_containers() {
         // From the KEP-753 example: sidecar 100m, then init 200m, containers 300m.
         let mut pod = Pod::new("default", "p");
-        pod.init_containers = vec![
-            container(Some(100), None, true),
-            container(Some(200), None, false),
-        ];
+        pod.init_containers = vec![container(Some(100), None, true), container(Some(200), None, false)];
         pod.containers = vec![container(Some(300), None, false)];
         pod.finish();
         // max(300 + 100, max(100, 200 + 100)) = 400
         assert_eq!(pod.requests().cpu, 400);
         let mut pod2 = Pod::new("default", "p2");
-        pod2.init_containers = vec![
-            container(Some(100), None, true),
-            container(Some(1000), None, false),
-        ];
+        pod2.init_containers = vec![container(Some(100), None, true), container(Some(1000), None, false)];
         pod2.containers = vec![container(Some(300), None, false)];
         pod2.finish();
         // max(400, 1000 + 100) = 1100
@@ -331,11 +296,8 @@ mod tests {
     #[test]
     fn non_zero_defaults_apply_per_container_without_a_key() {
         let mut pod = Pod::new("default", "p");
-        pod.containers = vec![
-            container(None, None, false),
-            container(Some(0), Some(0), false),
-            container(Some(50), None, false),
-        ];
+        pod.containers =
+            vec![container(None, None, false), container(Some(0), Some(0), false), container(Some(50), None, false)];
         pod.finish();
         assert_eq!(pod.requests().cpu, 50);
         assert_eq!(pod.non_zero_cpu(), 100 + 0 + 50);
@@ -347,26 +309,10 @@ mod tests {
     #[test]
     fn host_port_conflicts() {
         let tcp = Sym::new("TCP");
-        let a = HostPort {
-            ip: HostPort::any_ip(),
-            protocol: tcp,
-            port: 80,
-        };
-        let b = HostPort {
-            ip: Sym::new("10.0.0.1"),
-            protocol: tcp,
-            port: 80,
-        };
-        let c = HostPort {
-            ip: Sym::new("10.0.0.2"),
-            protocol: tcp,
-            port: 80,
-        };
-        let udp = HostPort {
-            ip: HostPort::any_ip(),
-            protocol: Sym::new("UDP"),
-            port: 80,
-        };
+        let a = HostPort { ip: HostPort::any_ip(), protocol: tcp, port: 80 };
+        let b = HostPort { ip: Sym::new("10.0.0.1"), protocol: tcp, port: 80 };
+        let c = HostPort { ip: Sym::new("10.0.0.2"), protocol: tcp, port: 80 };
+        let udp = HostPort { ip: HostPort::any_ip(), protocol: Sym::new("UDP"), port: 80 };
         assert!(a.conflicts(&b));
         assert!(!b.conflicts(&c));
         assert!(!a.conflicts(&udp));

@@ -39,12 +39,7 @@ pub struct Taint {
 
 impl Taint {
     pub fn new(key: &str, value: &str, effect: TaintEffect) -> Taint {
-        Taint {
-            key: Sym::new(key),
-            value: Sym::new(value),
-            effect,
-            time_added: None,
-        }
+        Taint { key: Sym::new(key), value: Sym::new(value), effect, time_added: None }
     }
 
     /// `{key: value}` as kube-scheduler prints it in `node(s) had untolerated taint {…}`.
@@ -102,9 +97,7 @@ pub fn first_untolerated<'a>(
     tolerations: &[Toleration],
     effects: &[TaintEffect],
 ) -> Option<&'a Taint> {
-    taints
-        .iter()
-        .find(|t| effects.contains(&t.effect) && !tolerated(tolerations, t))
+    taints.iter().find(|t| effects.contains(&t.effect) && !tolerated(tolerations, t))
 }
 
 #[cfg(test)]
@@ -112,56 +105,18 @@ mod tests {
     use super::*;
 
     fn tol(key: &str, op: TolerationOp, value: &str, effect: Option<TaintEffect>) -> Toleration {
-        Toleration {
-            key: Sym::new(key),
-            operator: op,
-            value: Sym::new(value),
-            effect,
-            toleration_seconds: None,
-        }
+        Toleration { key: Sym::new(key), operator: op, value: Sym::new(value), effect, toleration_seconds: None }
     }
 
     #[test]
     fn toleration_matching_rules() {
         let taint = Taint::new("dedicated", "gpu", TaintEffect::NoSchedule);
-        assert!(
-            tol(
-                "dedicated",
-                TolerationOp::Equal,
-                "gpu",
-                Some(TaintEffect::NoSchedule)
-            )
-            .tolerates(&taint)
-        );
-        assert!(
-            !tol(
-                "dedicated",
-                TolerationOp::Equal,
-                "cpu",
-                Some(TaintEffect::NoSchedule)
-            )
-            .tolerates(&taint)
-        );
-        assert!(
-            tol(
-                "dedicated",
-                TolerationOp::Exists,
-                "",
-                Some(TaintEffect::NoSchedule)
-            )
-            .tolerates(&taint)
-        );
+        assert!(tol("dedicated", TolerationOp::Equal, "gpu", Some(TaintEffect::NoSchedule)).tolerates(&taint));
+        assert!(!tol("dedicated", TolerationOp::Equal, "cpu", Some(TaintEffect::NoSchedule)).tolerates(&taint));
+        assert!(tol("dedicated", TolerationOp::Exists, "", Some(TaintEffect::NoSchedule)).tolerates(&taint));
         // No effect tolerates every effect.
         assert!(tol("dedicated", TolerationOp::Equal, "gpu", None).tolerates(&taint));
-        assert!(
-            !tol(
-                "dedicated",
-                TolerationOp::Equal,
-                "gpu",
-                Some(TaintEffect::NoExecute)
-            )
-            .tolerates(&taint)
-        );
+        assert!(!tol("dedicated", TolerationOp::Equal, "gpu", Some(TaintEffect::NoExecute)).tolerates(&taint));
         // Empty key with Exists tolerates everything.
         assert!(tol("", TolerationOp::Exists, "", None).tolerates(&taint));
         assert!(!tol("other", TolerationOp::Exists, "", None).tolerates(&taint));
@@ -169,17 +124,9 @@ mod tests {
 
     #[test]
     fn describe_matches_kube_scheduler() {
+        assert_eq!(Taint::new("dedicated", "gpu", TaintEffect::NoSchedule).describe(), "{dedicated: gpu}");
         assert_eq!(
-            Taint::new("dedicated", "gpu", TaintEffect::NoSchedule).describe(),
-            "{dedicated: gpu}"
-        );
-        assert_eq!(
-            Taint::new(
-                "node-role.kubernetes.io/control-plane",
-                "",
-                TaintEffect::NoSchedule
-            )
-            .describe(),
+            Taint::new("node-role.kubernetes.io/control-plane", "", TaintEffect::NoSchedule).describe(),
             "{node-role.kubernetes.io/control-plane: }"
         );
     }

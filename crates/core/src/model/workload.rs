@@ -19,11 +19,7 @@ impl IntOrPercent {
             IntOrPercent::Int(v) => v,
             IntOrPercent::Percent(p) => {
                 let num = p as i64 * total as i64;
-                let v = if round_up {
-                    (num + 99).div_euclid(100)
-                } else {
-                    num.div_euclid(100)
-                };
+                let v = if round_up { (num + 99).div_euclid(100) } else { num.div_euclid(100) };
                 v as i32
             }
         }

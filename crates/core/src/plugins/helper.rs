@@ -28,16 +28,7 @@ pub struct ResourceSpec {
 
 /// The default `[{cpu, 1}, {memory, 1}]`.
 pub fn default_resources() -> Vec<ResourceSpec> {
-    vec![
-        ResourceSpec {
-            name: Sym::CPU,
-            weight: 1,
-        },
-        ResourceSpec {
-            name: Sym::MEMORY,
-            weight: 1,
-        },
-    ]
+    vec![ResourceSpec { name: Sym::CPU, weight: 1 }, ResourceSpec { name: Sym::MEMORY, weight: 1 }]
 }
 
 /// Parses a resources list, applying the v1 defaults (empty → cpu+memory, weight 0 → 1).
@@ -56,10 +47,7 @@ pub fn parse_resources(v: Option<&ArgValue>, path: &str) -> Result<Vec<ResourceS
         }
         let weight = read::int(item.get("weight"), &format!("{p}.weight"))?.unwrap_or(0);
         let weight = if weight == 0 { 1 } else { weight };
-        out.push(ResourceSpec {
-            name: Sym::new(&name),
-            weight,
-        });
+        out.push(ResourceSpec { name: Sym::new(&name), weight });
     }
     Ok(out)
 }

@@ -29,11 +29,7 @@ pub fn normalized_image_name(name: &str) -> String {
         (Some(_), None) => true,
         _ => false,
     };
-    if has_tag || name.contains('@') {
-        name.to_string()
-    } else {
-        format!("{name}:latest")
-    }
+    if has_tag || name.contains('@') { name.to_string() } else { format!("{name}:latest") }
 }
 
 fn calculate_priority(sum: i64, num_containers: usize) -> i64 {
@@ -52,11 +48,7 @@ fn calculate_priority(sum: i64, num_containers: usize) -> i64 {
 }
 
 fn image_size(node: &NodeInfo, name: Sym) -> Option<i64> {
-    node.node
-        .images
-        .iter()
-        .find(|img| img.names.contains(&name))
-        .map(|img| img.size_bytes)
+    node.node.images.iter().find(|img| img.names.contains(&name)).map(|img| img.size_bytes)
 }
 
 impl Plugin for ImageLocality {
@@ -96,14 +88,8 @@ mod tests {
     fn image_names_are_normalized() {
         assert_eq!(normalized_image_name("nginx"), "nginx:latest");
         assert_eq!(normalized_image_name("nginx:1.25"), "nginx:1.25");
-        assert_eq!(
-            normalized_image_name("localhost:5000/app"),
-            "localhost:5000/app:latest"
-        );
-        assert_eq!(
-            normalized_image_name("repo/app@sha256:abc"),
-            "repo/app@sha256:abc"
-        );
+        assert_eq!(normalized_image_name("localhost:5000/app"), "localhost:5000/app:latest");
+        assert_eq!(normalized_image_name("repo/app@sha256:abc"), "repo/app@sha256:abc");
     }
 
     #[test]
@@ -111,30 +97,15 @@ mod tests {
         let mut s = Snapshot::new();
         let image = Sym::new("gcr.io/big:v1");
         let mut with = Node::new("with");
-        with.images.push(NodeImage {
-            names: vec![image],
-            size_bytes: 500 * MB,
-        });
+        with.images.push(NodeImage { names: vec![image], size_bytes: 500 * MB });
         let a = s.add_node(with);
         let b = s.add_node(Node::new("without"));
         let mut pod = Pod::new("default", "p");
-        pod.containers.push(Container {
-            image,
-            ..Default::default()
-        });
+        pod.containers.push(Container { image, ..Default::default() });
         pod.finish();
-        let cx = PodCx {
-            pod: &pod,
-            snapshot: &s,
-        };
+        let cx = PodCx { pod: &pod, snapshot: &s };
         // 500MB × 1/2 spread = 250MB → 100 × (250−23)/(1000−23) = 23.
-        assert_eq!(
-            ImageLocality.score(cx, &PluginState::default(), s.node(a)),
-            23
-        );
-        assert_eq!(
-            ImageLocality.score(cx, &PluginState::default(), s.node(b)),
-            0
-        );
+        assert_eq!(ImageLocality.score(cx, &PluginState::default(), s.node(a)), 23);
+        assert_eq!(ImageLocality.score(cx, &PluginState::default(), s.node(b)), 0);
     }
 }

@@ -27,10 +27,7 @@ pub fn registry() -> Registry {
     r.register(node_affinity::NAME, node_affinity::new);
     r.register(node_ports::NAME, node_ports::new);
     r.register(node_resources_fit::NAME, node_resources_fit::new);
-    r.register(
-        node_resources_balanced_allocation::NAME,
-        node_resources_balanced_allocation::new,
-    );
+    r.register(node_resources_balanced_allocation::NAME, node_resources_balanced_allocation::new);
     r.register(image_locality::NAME, image_locality::new);
     r.register(default_binder::NAME, default_binder::new);
     unmodelled::register(&mut r);
@@ -38,9 +35,6 @@ pub fn registry() -> Registry {
 }
 
 /// Rejects any args for plugins that take none.
-pub(crate) fn no_args(
-    args: &crate::args::ArgValue,
-    path: &str,
-) -> Result<(), crate::args::FieldError> {
+pub(crate) fn no_args(args: &crate::args::ArgValue, path: &str) -> Result<(), crate::args::FieldError> {
     crate::args::read::known_keys(args, &[], path)
 }

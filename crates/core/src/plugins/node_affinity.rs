@@ -41,12 +41,7 @@ pub fn required_matches(pod: &Pod, node: &NodeInfo) -> bool {
     if !labels.contains_all(&pod.node_selector) {
         return false;
     }
-    match pod
-        .affinity
-        .node_affinity
-        .as_ref()
-        .and_then(|a| a.required.as_ref())
-    {
+    match pod.affinity.node_affinity.as_ref().and_then(|a| a.required.as_ref()) {
         Some(required) => required.matches(node.name(), labels),
         None => true,
     }
@@ -72,11 +67,7 @@ impl Plugin for NodeAffinity {
 
     fn pre_filter(&self, cx: PodCx<'_>, _state: &mut PluginState) -> PreFilterResult {
         let pod = cx.pod;
-        let required = pod
-            .affinity
-            .node_affinity
-            .as_ref()
-            .and_then(|a| a.required.as_ref());
+        let required = pod.affinity.node_affinity.as_ref().and_then(|a| a.required.as_ref());
         if required.is_none() && self.added.is_none() && pod.node_selector.is_empty() {
             return PreFilterResult::skip();
         }
@@ -87,11 +78,7 @@ impl Plugin for NodeAffinity {
         let mut names: Option<Vec<Sym>> = None;
         for term in &required.terms {
             let mut term_names: Option<Vec<Sym>> = None;
-            for f in term
-                .match_fields
-                .iter()
-                .filter(|f| f.op == NodeSelectorOp::In)
-            {
+            for f in term.match_fields.iter().filter(|f| f.op == NodeSelectorOp::In) {
                 term_names = Some(match term_names {
                     None => vec![f.name],
                     Some(prev) => prev.into_iter().filter(|n| *n == f.name).collect(),
@@ -108,13 +95,8 @@ impl Plugin for NodeAffinity {
             }
         }
         match names {
-            Some(n) if n.is_empty() => {
-                PreFilterResult::status(Status::unresolvable(ERR_REASON_CONFLICT))
-            }
-            Some(n) => PreFilterResult {
-                status: Status::success(),
-                node_names: Some(n),
-            },
+            Some(n) if n.is_empty() => PreFilterResult::status(Status::unresolvable(ERR_REASON_CONFLICT)),
+            Some(n) => PreFilterResult { status: Status::success(), node_names: Some(n) },
             None => PreFilterResult::success(),
         }
     }
@@ -126,31 +108,13 @@ impl Plugin for NodeAffinity {
         {
             return Status::unresolvable(ERR_REASON_ENFORCED);
         }
-        if required_matches(cx.pod, node) {
-            Status::success()
-        } else {
-            Status::unresolvable(ERR_REASON_POD)
-        }
+        if required_matches(cx.pod, node) { Status::success() } else { Status::unresolvable(ERR_REASON_POD) }
     }
 
-    fn pre_score(
-        &self,
-        cx: PodCx<'_>,
-        _state: &mut PluginState,
-        _feasible: &[&NodeInfo],
-    ) -> Status {
-        let pod_has = cx
-            .pod
-            .affinity
-            .node_affinity
-            .as_ref()
-            .is_some_and(|a| !a.preferred.is_empty());
+    fn pre_score(&self, cx: PodCx<'_>, _state: &mut PluginState, _feasible: &[&NodeInfo]) -> Status {
+        let pod_has = cx.pod.affinity.node_affinity.as_ref().is_some_and(|a| !a.preferred.is_empty());
         let added_has = self.added.as_ref().is_some_and(|a| !a.preferred.is_empty());
-        if pod_has || added_has {
-            Status::success()
-        } else {
-            Status::skip()
-        }
+        if pod_has || added_has { Status::success() } else { Status::skip() }
     }
 
     fn score(&self, cx: PodCx<'_>, _state: &PluginState, node: &NodeInfo) -> i64 {
@@ -164,13 +128,7 @@ impl Plugin for NodeAffinity {
         count
     }
 
-    fn normalize_scores(
-        &self,
-        _cx: PodCx<'_>,
-        _state: &PluginState,
-        _nodes: &[&NodeInfo],
-        scores: &mut [i64],
-    ) {
+    fn normalize_scores(&self, _cx: PodCx<'_>, _state: &PluginState, _nodes: &[&NodeInfo], scores: &mut [i64]) {
         default_normalize_score(MAX_NODE_SCORE, false, scores);
     }
 }
@@ -185,10 +143,7 @@ pub fn parse_node_affinity(v: &ArgValue, path: &str) -> Result<NodeAffinitySpec,
         Some(sel) => {
             let p = format!("{path}.{req_key}");
             read::known_keys(sel, &["nodeSelectorTerms"], &p)?;
-            let terms = read::list(
-                sel.get("nodeSelectorTerms"),
-                &format!("{p}.nodeSelectorTerms"),
-            )?;
+            let terms = read::list(sel.get("nodeSelectorTerms"), &format!("{p}.nodeSelectorTerms"))?;
             if terms.is_empty() {
                 return Err(FieldError::new(
                     format!("{p}.nodeSelectorTerms"),
@@ -210,25 +165,12 @@ pub fn parse_node_affinity(v: &ArgValue, path: &str) -> Result<NodeAffinitySpec,
         read::known_keys(item, &["weight", "preference"], &ip)?;
         let weight = read::int(item.get("weight"), &format!("{ip}.weight"))?.unwrap_or(0);
         if !(1..=100).contains(&weight) {
-            return Err(FieldError::invalid(
-                format!("{ip}.weight"),
-                weight,
-                "must be in the range 1-100",
-            ));
+            return Err(FieldError::invalid(format!("{ip}.weight"), weight, "must be in the range 1-100"));
         }
-        let preference = parse_term(
-            item.get("preference").unwrap_or(&ArgValue::Null),
-            &format!("{ip}.preference"),
-        )?;
-        preferred.push(PreferredSchedulingTerm {
-            weight: weight as i32,
-            preference,
-        });
+        let preference = parse_term(item.get("preference").unwrap_or(&ArgValue::Null), &format!("{ip}.preference"))?;
+        preferred.push(PreferredSchedulingTerm { weight: weight as i32, preference });
     }
-    Ok(NodeAffinitySpec {
-        required,
-        preferred,
-    })
+    Ok(NodeAffinitySpec { required, preferred })
 }
 
 fn parse_op(s: &str, path: &str) -> Result<NodeSelectorOp, FieldError> {
@@ -240,11 +182,7 @@ fn parse_op(s: &str, path: &str) -> Result<NodeSelectorOp, FieldError> {
         "Gt" => NodeSelectorOp::Gt,
         "Lt" => NodeSelectorOp::Lt,
         other => {
-            return Err(FieldError::not_supported(
-                path,
-                other,
-                &["DoesNotExist", "Exists", "Gt", "In", "Lt", "NotIn"],
-            ));
+            return Err(FieldError::not_supported(path, other, &["DoesNotExist", "Exists", "Gt", "In", "Lt", "NotIn"]));
         }
     })
 }
@@ -252,47 +190,30 @@ fn parse_op(s: &str, path: &str) -> Result<NodeSelectorOp, FieldError> {
 fn parse_term(v: &ArgValue, path: &str) -> Result<NodeSelectorTerm, FieldError> {
     read::known_keys(v, &["matchExpressions", "matchFields"], path)?;
     let mut exprs = Vec::new();
-    for (i, e) in read::list(
-        v.get("matchExpressions"),
-        &format!("{path}.matchExpressions"),
-    )?
-    .iter()
-    .enumerate()
-    {
+    for (i, e) in read::list(v.get("matchExpressions"), &format!("{path}.matchExpressions"))?.iter().enumerate() {
         let ep = format!("{path}.matchExpressions[{i}]");
         let key = read::string(e.get("key"), &format!("{ep}.key"))?.unwrap_or_default();
         let op = parse_op(
             &read::string(e.get("operator"), &format!("{ep}.operator"))?.unwrap_or_default(),
             &format!("{ep}.operator"),
         )?;
-        let values = read::strings(e.get("values"), &format!("{ep}.values"))?
-            .iter()
-            .map(|s| Sym::new(s))
-            .collect();
+        let values = read::strings(e.get("values"), &format!("{ep}.values"))?.iter().map(|s| Sym::new(s)).collect();
         exprs.push(
             NodeSelectorRequirement::new(Sym::new(&key), op, values)
                 .map_err(|m| FieldError::new(format!("{ep}.values"), m))?,
         );
     }
     let mut fields = Vec::new();
-    for (i, e) in read::list(v.get("matchFields"), &format!("{path}.matchFields"))?
-        .iter()
-        .enumerate()
-    {
+    for (i, e) in read::list(v.get("matchFields"), &format!("{path}.matchFields"))?.iter().enumerate() {
         let ep = format!("{path}.matchFields[{i}]");
         let key = read::string(e.get("key"), &format!("{ep}.key"))?.unwrap_or_default();
         let op = parse_op(
             &read::string(e.get("operator"), &format!("{ep}.operator"))?.unwrap_or_default(),
             &format!("{ep}.operator"),
         )?;
-        let values: Vec<Sym> = read::strings(e.get("values"), &format!("{ep}.values"))?
-            .iter()
-            .map(|s| Sym::new(s))
-            .collect();
-        fields.push(
-            NodeFieldRequirement::new(&key, op, &values)
-                .map_err(|m| FieldError::new(ep.clone(), m))?,
-        );
+        let values: Vec<Sym> =
+            read::strings(e.get("values"), &format!("{ep}.values"))?.iter().map(|s| Sym::new(s)).collect();
+        fields.push(NodeFieldRequirement::new(&key, op, &values).map_err(|m| FieldError::new(ep.clone(), m))?);
     }
     Ok(NodeSelectorTerm::new(exprs, fields))
 }
@@ -318,23 +239,14 @@ mod tests {
     fn term(key: &str, op: NodeSelectorOp, values: &[&str]) -> NodeSelectorTerm {
         NodeSelectorTerm::new(
             vec![
-                NodeSelectorRequirement::new(
-                    Sym::new(key),
-                    op,
-                    values.iter().map(|v| Sym::new(v)).collect(),
-                )
-                .unwrap(),
+                NodeSelectorRequirement::new(Sym::new(key), op, values.iter().map(|v| Sym::new(v)).collect()).unwrap(),
             ],
             vec![],
         )
     }
 
     fn filter(plugin: &NodeAffinity, s: &Snapshot, pod: &Pod, node: &str) -> Status {
-        plugin.filter(
-            PodCx { pod, snapshot: s },
-            &PluginState::default(),
-            s.node_by_name(Sym::new(node)).unwrap(),
-        )
+        plugin.filter(PodCx { pod, snapshot: s }, &PluginState::default(), s.node_by_name(Sym::new(node)).unwrap())
     }
 
     #[test]
@@ -344,10 +256,7 @@ mod tests {
         pod.node_selector.insert(Sym::ZONE, Sym::new("a"));
         assert!(filter(&NodeAffinity::default(), &s, &pod, "n1").is_success());
         let st = filter(&NodeAffinity::default(), &s, &pod, "n2");
-        assert_eq!(
-            (st.code, st.message().as_str()),
-            (Code::UnschedulableAndUnresolvable, ERR_REASON_POD)
-        );
+        assert_eq!((st.code, st.message().as_str()), (Code::UnschedulableAndUnresolvable, ERR_REASON_POD));
         // Required terms are ORed; the nodeSelector is ANDed with them.
         pod.affinity.node_affinity = Some(NodeAffinitySpec {
             required: Some(NodeSelector {
@@ -370,13 +279,7 @@ mod tests {
         let mut pod = Pod::new("default", "p");
         assert!(
             NodeAffinity::default()
-                .pre_filter(
-                    PodCx {
-                        pod: &pod,
-                        snapshot: &s
-                    },
-                    &mut PluginState::default()
-                )
+                .pre_filter(PodCx { pod: &pod, snapshot: &s }, &mut PluginState::default())
                 .status
                 .is_skip()
         );
@@ -394,40 +297,22 @@ mod tests {
             )
         };
         pod.affinity.node_affinity = Some(NodeAffinitySpec {
-            required: Some(NodeSelector {
-                terms: vec![pin(&["n2"]), pin(&["n3"])],
-            }),
+            required: Some(NodeSelector { terms: vec![pin(&["n2"]), pin(&["n3"])] }),
             preferred: vec![],
         });
-        let r = NodeAffinity::default().pre_filter(
-            PodCx {
-                pod: &pod,
-                snapshot: &s,
-            },
-            &mut PluginState::default(),
-        );
+        let r = NodeAffinity::default().pre_filter(PodCx { pod: &pod, snapshot: &s }, &mut PluginState::default());
         assert_eq!(r.node_names, Some(vec![Sym::new("n2"), Sym::new("n3")]));
         // Two fields in one term intersect; no common name conflicts.
         let both = NodeSelectorTerm::new(
             vec![],
             vec![
-                NodeFieldRequirement::new("metadata.name", NodeSelectorOp::In, &[Sym::new("n1")])
-                    .unwrap(),
-                NodeFieldRequirement::new("metadata.name", NodeSelectorOp::In, &[Sym::new("n2")])
-                    .unwrap(),
+                NodeFieldRequirement::new("metadata.name", NodeSelectorOp::In, &[Sym::new("n1")]).unwrap(),
+                NodeFieldRequirement::new("metadata.name", NodeSelectorOp::In, &[Sym::new("n2")]).unwrap(),
             ],
         );
-        pod.affinity.node_affinity = Some(NodeAffinitySpec {
-            required: Some(NodeSelector { terms: vec![both] }),
-            preferred: vec![],
-        });
-        let r = NodeAffinity::default().pre_filter(
-            PodCx {
-                pod: &pod,
-                snapshot: &s,
-            },
-            &mut PluginState::default(),
-        );
+        pod.affinity.node_affinity =
+            Some(NodeAffinitySpec { required: Some(NodeSelector { terms: vec![both] }), preferred: vec![] });
+        let r = NodeAffinity::default().pre_filter(PodCx { pod: &pod, snapshot: &s }, &mut PluginState::default());
         assert_eq!(r.status.message(), ERR_REASON_CONFLICT);
     }
 
@@ -437,11 +322,7 @@ mod tests {
         let plugin = NodeAffinity {
             added: Some(NodeAffinitySpec {
                 required: Some(NodeSelector {
-                    terms: vec![term(
-                        "topology.kubernetes.io/zone",
-                        NodeSelectorOp::NotIn,
-                        &["c"],
-                    )],
+                    terms: vec![term("topology.kubernetes.io/zone", NodeSelectorOp::NotIn, &["c"])],
                 }),
                 preferred: vec![PreferredSchedulingTerm {
                     weight: 5,
@@ -450,10 +331,7 @@ mod tests {
             }),
         };
         let mut pod = Pod::new("default", "p");
-        assert_eq!(
-            filter(&plugin, &s, &pod, "n3").message(),
-            ERR_REASON_ENFORCED
-        );
+        assert_eq!(filter(&plugin, &s, &pod, "n3").message(), ERR_REASON_ENFORCED);
         pod.affinity.node_affinity = Some(NodeAffinitySpec {
             required: None,
             preferred: vec![
@@ -465,21 +343,13 @@ mod tests {
                     weight: 0,
                     preference: term("topology.kubernetes.io/zone", NodeSelectorOp::In, &["b"]),
                 },
-                PreferredSchedulingTerm {
-                    weight: 7,
-                    preference: NodeSelectorTerm::new(vec![], vec![]),
-                },
+                PreferredSchedulingTerm { weight: 7, preference: NodeSelectorTerm::new(vec![], vec![]) },
             ],
         });
-        let cx = PodCx {
-            pod: &pod,
-            snapshot: &s,
-        };
+        let cx = PodCx { pod: &pod, snapshot: &s };
         let st = PluginState::default();
-        let scores: Vec<i64> = ["n1", "n2", "n3"]
-            .iter()
-            .map(|n| plugin.score(cx, &st, s.node_by_name(Sym::new(n)).unwrap()))
-            .collect();
+        let scores: Vec<i64> =
+            ["n1", "n2", "n3"].iter().map(|n| plugin.score(cx, &st, s.node_by_name(Sym::new(n)).unwrap())).collect();
         assert_eq!(scores, [10, 5, 0]);
         let mut norm = scores.clone();
         plugin.normalize_scores(cx, &st, &[], &mut norm);
@@ -493,16 +363,10 @@ mod tests {
         n.labels.insert(Sym::new("cpu-gen"), Sym::new("0206"));
         s.add_node(n);
         let mut pod = Pod::new("default", "p");
-        let gt = NodeSelectorRequirement::new(
-            Sym::new("cpu-gen"),
-            NodeSelectorOp::Gt,
-            smallvec![Sym::new("0204")],
-        )
-        .unwrap();
+        let gt =
+            NodeSelectorRequirement::new(Sym::new("cpu-gen"), NodeSelectorOp::Gt, smallvec![Sym::new("0204")]).unwrap();
         pod.affinity.node_affinity = Some(NodeAffinitySpec {
-            required: Some(NodeSelector {
-                terms: vec![NodeSelectorTerm::new(vec![gt], vec![])],
-            }),
+            required: Some(NodeSelector { terms: vec![NodeSelectorTerm::new(vec![gt], vec![])] }),
             preferred: vec![],
         });
         assert!(filter(&NodeAffinity::default(), &s, &pod, "n1").is_success());
@@ -512,12 +376,7 @@ mod tests {
     fn added_affinity_args_parse_and_validate() {
         use std::collections::BTreeMap;
         let map = |pairs: Vec<(&str, ArgValue)>| {
-            ArgValue::Map(
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect::<BTreeMap<_, _>>(),
-            )
+            ArgValue::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>())
         };
         let s = |x: &str| ArgValue::String(x.into());
         let args = map(vec![(
@@ -545,12 +404,6 @@ mod tests {
                 map(vec![("nodeSelectorTerms", ArgValue::List(vec![]))]),
             )]),
         )]);
-        assert!(
-            new(&empty, "args")
-                .err()
-                .unwrap()
-                .to_string()
-                .contains("must have at least one node selector term")
-        );
+        assert!(new(&empty, "args").err().unwrap().to_string().contains("must have at least one node selector term"));
     }
 }

@@ -17,9 +17,7 @@ pub fn new(args: &ArgValue, path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
 
 /// True when none of `wanted` conflicts with the node's used ports.
 pub fn ports_fit(wanted: &[crate::model::HostPort], node: &NodeInfo) -> bool {
-    !wanted
-        .iter()
-        .any(|w| node.used_ports.iter().any(|u| w.conflicts(u)))
+    !wanted.iter().any(|w| node.used_ports.iter().any(|u| w.conflicts(u)))
 }
 
 impl Plugin for NodePorts {
@@ -32,19 +30,11 @@ impl Plugin for NodePorts {
     }
 
     fn pre_filter(&self, cx: PodCx<'_>, _state: &mut PluginState) -> PreFilterResult {
-        if cx.pod.host_ports().is_empty() {
-            PreFilterResult::skip()
-        } else {
-            PreFilterResult::success()
-        }
+        if cx.pod.host_ports().is_empty() { PreFilterResult::skip() } else { PreFilterResult::success() }
     }
 
     fn filter(&self, cx: PodCx<'_>, _state: &PluginState, node: &NodeInfo) -> Status {
-        if ports_fit(cx.pod.host_ports(), node) {
-            Status::success()
-        } else {
-            Status::unschedulable(REASON)
-        }
+        if ports_fit(cx.pod.host_ports(), node) { Status::success() } else { Status::unschedulable(REASON) }
     }
 }
 
@@ -58,11 +48,7 @@ mod tests {
     fn pod_with_port(name: &str, ip: &str, port: i32) -> Pod {
         let mut p = Pod::new("default", name);
         p.containers.push(Container {
-            host_ports: vec![HostPort {
-                ip: Sym::new(ip),
-                protocol: Sym::new("TCP"),
-                port,
-            }],
+            host_ports: vec![HostPort { ip: Sym::new(ip), protocol: Sym::new("TCP"), port }],
             ..Default::default()
         });
         p.finish();
@@ -76,40 +62,11 @@ mod tests {
         s.add_pod(Arc::new(pod_with_port("a", "0.0.0.0", 8080)), n);
         let same = pod_with_port("b", "10.0.0.1", 8080);
         let other = pod_with_port("c", "0.0.0.0", 8081);
-        let st = NodePorts.filter(
-            PodCx {
-                pod: &same,
-                snapshot: &s,
-            },
-            &PluginState::default(),
-            s.node(n),
-        );
+        let st = NodePorts.filter(PodCx { pod: &same, snapshot: &s }, &PluginState::default(), s.node(n));
         assert_eq!(st.message(), REASON);
         assert_eq!(st.code, crate::framework::Code::Unschedulable);
-        assert!(
-            NodePorts
-                .filter(
-                    PodCx {
-                        pod: &other,
-                        snapshot: &s
-                    },
-                    &PluginState::default(),
-                    s.node(n)
-                )
-                .is_success()
-        );
+        assert!(NodePorts.filter(PodCx { pod: &other, snapshot: &s }, &PluginState::default(), s.node(n)).is_success());
         let none = Pod::new("default", "d");
-        assert!(
-            NodePorts
-                .pre_filter(
-                    PodCx {
-                        pod: &none,
-                        snapshot: &s
-                    },
-                    &mut PluginState::default()
-                )
-                .status
-                .is_skip()
-        );
+        assert!(NodePorts.pre_filter(PodCx { pod: &none, snapshot: &s }, &mut PluginState::default()).status.is_skip());
     }
 }

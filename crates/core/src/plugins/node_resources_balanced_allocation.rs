@@ -20,11 +20,7 @@ pub fn new(args: &ArgValue, path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
     let resources = parse_resources(args.get("resources"), &format!("{path}.resources"))?;
     for (i, r) in resources.iter().enumerate() {
         if r.weight != 1 {
-            return Err(FieldError::invalid(
-                format!("{path}.resources[{i}].weight"),
-                r.weight,
-                "must be 1",
-            ));
+            return Err(FieldError::invalid(format!("{path}.resources[{i}].weight"), r.weight, "must be 1"));
         }
     }
     Ok(Arc::new(BalancedAllocation { resources }))
@@ -49,12 +45,7 @@ pub fn balanced_score(pairs: impl Iterator<Item = (i64, i64)>) -> i64 {
         2 => ((fractions[0] - fractions[1]) / 2.0).abs(),
         n if n > 2 => {
             let mean = total / n as f64;
-            (fractions
-                .iter()
-                .map(|f| (f - mean) * (f - mean))
-                .sum::<f64>()
-                / n as f64)
-                .sqrt()
+            (fractions.iter().map(|f| (f - mean) * (f - mean)).sum::<f64>() / n as f64).sqrt()
         }
         _ => 0.0,
     };
@@ -106,10 +97,7 @@ mod tests {
     #[test]
     fn two_resources_use_half_the_difference() {
         // cpu 3000/4000 = 0.75, memory 5000/10000 = 0.5 → std 0.125 → 87.
-        assert_eq!(
-            balanced_score([(3000, 4000), (5000, 10000)].into_iter()),
-            87
-        );
+        assert_eq!(balanced_score([(3000, 4000), (5000, 10000)].into_iter()), 87);
         assert_eq!(balanced_score([(1, 2), (1, 2)].into_iter()), 100);
         // Over-committed fractions are capped at 1.
         assert_eq!(balanced_score([(8000, 4000), (0, 10000)].into_iter()), 50);
@@ -117,8 +105,7 @@ mod tests {
         let s = balanced_score([(1, 4), (2, 4), (3, 4)].into_iter());
         assert_eq!(
             s,
-            ((1.0 - (((0.25f64 - 0.5).powi(2) + 0.0 + (0.75f64 - 0.5).powi(2)) / 3.0).sqrt())
-                * 100.0) as i64
+            ((1.0 - (((0.25f64 - 0.5).powi(2) + 0.0 + (0.75f64 - 0.5).powi(2)) / 3.0).sqrt()) * 100.0) as i64
         );
     }
 
@@ -126,51 +113,25 @@ mod tests {
     fn best_effort_pods_skip() {
         let s = Snapshot::new();
         let p = Pod::new("default", "be").finish().clone();
-        let plugin = BalancedAllocation {
-            resources: super::super::helper::default_resources(),
-        };
-        assert!(
-            plugin
-                .pre_score(
-                    PodCx {
-                        pod: &p,
-                        snapshot: &s
-                    },
-                    &mut PluginState::default(),
-                    &[]
-                )
-                .is_skip()
-        );
+        let plugin = BalancedAllocation { resources: super::super::helper::default_resources() };
+        assert!(plugin.pre_score(PodCx { pod: &p, snapshot: &s }, &mut PluginState::default(), &[]).is_skip());
     }
 
     #[test]
     fn uses_real_requests_not_defaults() {
         let mut s = Snapshot::new();
         let mut n = Node::new("n1");
-        n.allocatable = Resources {
-            cpu: 4000,
-            memory: 10000,
-            pods: 110,
-            ..Default::default()
-        };
+        n.allocatable = Resources { cpu: 4000, memory: 10000, pods: 110, ..Default::default() };
         let id = s.add_node(n);
         let mut p = Pod::new("default", "p");
         p.containers.push(Container {
             has_cpu_request: true,
-            requests: Resources {
-                cpu: 3000,
-                ..Default::default()
-            },
+            requests: Resources { cpu: 3000, ..Default::default() },
             ..Default::default()
         });
         p.finish();
-        let plugin = BalancedAllocation {
-            resources: super::super::helper::default_resources(),
-        };
-        let cx = PodCx {
-            pod: &p,
-            snapshot: &s,
-        };
+        let plugin = BalancedAllocation { resources: super::super::helper::default_resources() };
+        let cx = PodCx { pod: &p, snapshot: &s };
         let mut st = PluginState::default();
         plugin.pre_score(cx, &mut st, &[]);
         // cpu 0.75, memory 0 (no 200Mi default) → std 0.375 → 62.

@@ -52,23 +52,14 @@ pub fn new(args: &ArgValue, path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
 pub fn parse_args(args: &ArgValue, path: &str) -> Result<NodeResourcesFit, FieldError> {
     read::known_keys(
         args,
-        &[
-            "ignoredResources",
-            "ignoredResourceGroups",
-            "scoringStrategy",
-            "apiVersion",
-            "kind",
-        ],
+        &["ignoredResources", "ignoredResourceGroups", "scoringStrategy", "apiVersion", "kind"],
         path,
     )?;
     let mut fit = NodeResourcesFit {
-        ignored_resources: read::strings(
-            args.get("ignoredResources"),
-            &format!("{path}.ignoredResources"),
-        )?
-        .iter()
-        .map(|s| Sym::new(s))
-        .collect(),
+        ignored_resources: read::strings(args.get("ignoredResources"), &format!("{path}.ignoredResources"))?
+            .iter()
+            .map(|s| Sym::new(s))
+            .collect(),
         ignored_resource_groups: read::strings(
             args.get("ignoredResourceGroups"),
             &format!("{path}.ignoredResourceGroups"),
@@ -85,17 +76,10 @@ pub fn parse_args(args: &ArgValue, path: &str) -> Result<NodeResourcesFit, Field
         }
     }
     let spath = format!("{path}.scoringStrategy");
-    let Some(strategy) = args
-        .get("scoringStrategy")
-        .filter(|v| !matches!(v, ArgValue::Null))
-    else {
+    let Some(strategy) = args.get("scoringStrategy").filter(|v| !matches!(v, ArgValue::Null)) else {
         return Ok(fit);
     };
-    read::known_keys(
-        strategy,
-        &["type", "resources", "requestedToCapacityRatio"],
-        &spath,
-    )?;
+    read::known_keys(strategy, &["type", "resources", "requestedToCapacityRatio"], &spath)?;
     fit.resources = parse_resources(strategy.get("resources"), &format!("{spath}.resources"))?;
     for (i, r) in fit.resources.iter().enumerate() {
         if !(1..=100).contains(&r.weight) {
@@ -112,9 +96,7 @@ pub fn parse_args(args: &ArgValue, path: &str) -> Result<NodeResourcesFit, Field
         "MostAllocated" => Strategy::MostAllocated,
         "RequestedToCapacityRatio" => {
             let rpath = format!("{spath}.requestedToCapacityRatio");
-            let rtcr = strategy
-                .get("requestedToCapacityRatio")
-                .filter(|v| !matches!(v, ArgValue::Null));
+            let rtcr = strategy.get("requestedToCapacityRatio").filter(|v| !matches!(v, ArgValue::Null));
             let Some(rtcr) = rtcr else {
                 return Err(FieldError::required(rpath));
             };
@@ -122,10 +104,7 @@ pub fn parse_args(args: &ArgValue, path: &str) -> Result<NodeResourcesFit, Field
             let shape_path = format!("{rpath}.shape");
             let points = read::list(rtcr.get("shape"), &shape_path)?;
             if points.is_empty() {
-                return Err(FieldError::new(
-                    shape_path,
-                    "Required value: at least one point must be specified",
-                ));
+                return Err(FieldError::new(shape_path, "Required value: at least one point must be specified"));
             }
             let mut shape = Vec::with_capacity(points.len());
             for (i, p) in points.iter().enumerate() {
@@ -134,11 +113,7 @@ pub fn parse_args(args: &ArgValue, path: &str) -> Result<NodeResourcesFit, Field
                 let u = read::int(p.get("utilization"), &format!("{pp}.utilization"))?.unwrap_or(0);
                 let s = read::int(p.get("score"), &format!("{pp}.score"))?.unwrap_or(0);
                 if !(0..=MAX_UTILIZATION).contains(&u) {
-                    return Err(FieldError::invalid(
-                        format!("{pp}.utilization"),
-                        u,
-                        "not in valid range [0, 100]",
-                    ));
+                    return Err(FieldError::invalid(format!("{pp}.utilization"), u, "not in valid range [0, 100]"));
                 }
                 if let Some(&(prev, _)) = shape.last()
                     && u <= prev
@@ -150,11 +125,7 @@ pub fn parse_args(args: &ArgValue, path: &str) -> Result<NodeResourcesFit, Field
                     ));
                 }
                 if !(0..=MAX_CUSTOM_PRIORITY_SCORE).contains(&s) {
-                    return Err(FieldError::invalid(
-                        format!("{pp}.score"),
-                        s,
-                        "not in valid range [0, 10]",
-                    ));
+                    return Err(FieldError::invalid(format!("{pp}.score"), s, "not in valid range [0, 10]"));
                 }
                 shape.push((u, s * (MAX_NODE_SCORE / MAX_CUSTOM_PRIORITY_SCORE)));
             }
@@ -164,11 +135,7 @@ pub fn parse_args(args: &ArgValue, path: &str) -> Result<NodeResourcesFit, Field
             return Err(FieldError::not_supported(
                 format!("{spath}.type"),
                 other,
-                &[
-                    "LeastAllocated",
-                    "MostAllocated",
-                    "RequestedToCapacityRatio",
-                ],
+                &["LeastAllocated", "MostAllocated", "RequestedToCapacityRatio"],
             ));
         }
     };
@@ -228,20 +195,8 @@ pub fn fits_request(
             });
         }
     };
-    check(
-        Sym::CPU,
-        "Insufficient cpu",
-        requests.cpu,
-        alloc.cpu,
-        used.cpu,
-    );
-    check(
-        Sym::MEMORY,
-        "Insufficient memory",
-        requests.memory,
-        alloc.memory,
-        used.memory,
-    );
+    check(Sym::CPU, "Insufficient cpu", requests.cpu, alloc.cpu, used.cpu);
+    check(Sym::MEMORY, "Insufficient memory", requests.memory, alloc.memory, used.memory);
     check(
         Sym::EPHEMERAL_STORAGE,
         "Insufficient ephemeral-storage",
@@ -250,12 +205,7 @@ pub fn fits_request(
         used.ephemeral_storage,
     );
     if !requests.scalars.is_empty() {
-        let mut scalars: Vec<(Sym, i64)> = requests
-            .scalars
-            .iter()
-            .copied()
-            .filter(|&(_, v)| v != 0)
-            .collect();
+        let mut scalars: Vec<(Sym, i64)> = requests.scalars.iter().copied().filter(|&(_, v)| v != 0).collect();
         scalars.sort_by_key(|(n, _)| n.as_str());
         for (name, req) in scalars {
             let text = name.as_str();
@@ -297,39 +247,16 @@ pub fn pod_request_list(pod: &Pod, resources: &[ResourceSpec], use_requested: bo
 /// `calculateResourceAllocatableRequest`: (allocatable, requested-after-placing) of one
 /// resource on a node; `(0, 0)` means "skip this resource".
 #[inline]
-pub fn allocatable_and_requested(
-    node: &NodeInfo,
-    resource: Sym,
-    pod_request: i64,
-    use_requested: bool,
-) -> (i64, i64) {
+pub fn allocatable_and_requested(node: &NodeInfo, resource: Sym, pod_request: i64, use_requested: bool) -> (i64, i64) {
     let alloc = &node.node.allocatable;
     match resource {
-        Sym::CPU => (
-            alloc.cpu,
-            if use_requested {
-                node.requested.cpu
-            } else {
-                node.non_zero_cpu
-            } + pod_request,
-        ),
-        Sym::MEMORY => (
-            alloc.memory,
-            if use_requested {
-                node.requested.memory
-            } else {
-                node.non_zero_memory
-            } + pod_request,
-        ),
+        Sym::CPU => (alloc.cpu, if use_requested { node.requested.cpu } else { node.non_zero_cpu } + pod_request),
+        Sym::MEMORY => {
+            (alloc.memory, if use_requested { node.requested.memory } else { node.non_zero_memory } + pod_request)
+        }
         _ if pod_request == 0 => (0, 0),
-        Sym::EPHEMERAL_STORAGE => (
-            alloc.ephemeral_storage,
-            node.requested.ephemeral_storage + pod_request,
-        ),
-        name if alloc.has(name) => (
-            alloc.scalar(name),
-            node.requested.scalar(name) + pod_request,
-        ),
+        Sym::EPHEMERAL_STORAGE => (alloc.ephemeral_storage, node.requested.ephemeral_storage + pod_request),
+        name if alloc.has(name) => (alloc.scalar(name), node.requested.scalar(name) + pod_request),
         _ => (0, 0),
     }
 }
@@ -376,11 +303,7 @@ impl NodeResourcesFit {
                 Strategy::LeastAllocated => least_requested_score(requested, alloc),
                 Strategy::MostAllocated => most_requested_score(requested, alloc),
                 Strategy::RequestedToCapacityRatio(shape) => {
-                    let util = if requested > alloc {
-                        MAX_UTILIZATION
-                    } else {
-                        requested * MAX_UTILIZATION / alloc
-                    };
+                    let util = if requested > alloc { MAX_UTILIZATION } else { requested * MAX_UTILIZATION / alloc };
                     let s = broken_linear(shape, util);
                     if s <= 0 {
                         continue;
@@ -395,9 +318,7 @@ impl NodeResourcesFit {
             return 0;
         }
         match self.strategy {
-            Strategy::RequestedToCapacityRatio(_) => {
-                (node_score as f64 / weight_sum as f64).round() as i64
-            }
+            Strategy::RequestedToCapacityRatio(_) => (node_score as f64 / weight_sum as f64).round() as i64,
             _ => node_score / weight_sum,
         }
     }
@@ -412,11 +333,7 @@ impl Plugin for NodeResourcesFit {
     }
 
     fn points(&self) -> Points {
-        Points::PRE_FILTER
-            | Points::FILTER
-            | Points::PRE_SCORE
-            | Points::SCORE
-            | Points::PRE_FILTER_EXTENSIONS
+        Points::PRE_FILTER | Points::FILTER | Points::PRE_SCORE | Points::SCORE | Points::PRE_FILTER_EXTENSIONS
     }
 
     fn pre_filter(&self, _cx: PodCx<'_>, _state: &mut PluginState) -> PreFilterResult {
@@ -437,12 +354,7 @@ impl Plugin for NodeResourcesFit {
         {
             return Status::success();
         }
-        let insufficient = fits_request(
-            req,
-            node,
-            &self.ignored_resources,
-            &self.ignored_resource_groups,
-        );
+        let insufficient = fits_request(req, node, &self.ignored_resources, &self.ignored_resource_groups);
         if insufficient.is_empty() {
             return Status::success();
         }
@@ -451,11 +363,7 @@ impl Plugin for NodeResourcesFit {
         } else {
             Code::Unschedulable
         };
-        Status {
-            code,
-            reasons: insufficient.into_iter().map(|i| i.reason).collect(),
-            plugin: "",
-        }
+        Status { code, reasons: insufficient.into_iter().map(|i| i.reason).collect(), plugin: "" }
     }
 
     fn pre_score(&self, cx: PodCx<'_>, state: &mut PluginState, _feasible: &[&NodeInfo]) -> Status {
@@ -482,12 +390,7 @@ mod tests {
 
     fn node(cpu: i64, mem: i64, pods: i64) -> Node {
         let mut n = Node::new("n1");
-        n.allocatable = Resources {
-            cpu,
-            memory: mem,
-            pods,
-            ..Default::default()
-        };
+        n.allocatable = Resources { cpu, memory: mem, pods, ..Default::default() };
         n
     }
 
@@ -508,14 +411,7 @@ mod tests {
     }
 
     fn filter(fit: &NodeResourcesFit, s: &Snapshot, p: &Pod) -> Status {
-        fit.filter(
-            PodCx {
-                pod: p,
-                snapshot: s,
-            },
-            &PluginState::default(),
-            s.node(s.order()[0]),
-        )
+        fit.filter(PodCx { pod: p, snapshot: s }, &PluginState::default(), s.node(s.order()[0]))
     }
 
     #[test]
@@ -523,27 +419,16 @@ mod tests {
         let mut s = Snapshot::new();
         let n = s.add_node(node(1000, 1000 * MI, 110));
         s.add_pod(Arc::new(pod(Some(800), Some(900 * MI))), n);
-        let st = filter(
-            &NodeResourcesFit::default(),
-            &s,
-            &pod(Some(300), Some(200 * MI)),
-        );
+        let st = filter(&NodeResourcesFit::default(), &s, &pod(Some(300), Some(200 * MI)));
         assert_eq!(st.code, Code::Unschedulable);
-        assert_eq!(
-            st.reasons.as_slice(),
-            ["Insufficient cpu", "Insufficient memory"]
-        );
+        assert_eq!(st.reasons.as_slice(), ["Insufficient cpu", "Insufficient memory"]);
     }
 
     #[test]
     fn request_above_allocatable_is_unresolvable_in_v1_34() {
         let mut s = Snapshot::new();
         s.add_node(node(1000, 1000 * MI, 110));
-        let st = filter(
-            &NodeResourcesFit::default(),
-            &s,
-            &pod(Some(2000), Some(10 * MI)),
-        );
+        let st = filter(&NodeResourcesFit::default(), &s, &pod(Some(2000), Some(10 * MI)));
         assert_eq!(st.code, Code::UnschedulableAndUnresolvable);
         assert_eq!(st.message(), "Insufficient cpu");
     }
@@ -557,31 +442,12 @@ mod tests {
         gpu_pod.containers[0].requests.set(Sym::NVIDIA_GPU, 1);
         gpu_pod.finish();
         let st = filter(&NodeResourcesFit::default(), &s, &gpu_pod);
-        assert_eq!(
-            st.reasons.as_slice(),
-            ["Too many pods", "Insufficient nvidia.com/gpu"]
-        );
-        assert_eq!(
-            st.code,
-            Code::UnschedulableAndUnresolvable,
-            "the node advertises no GPU at all"
-        );
-        let ignoring = NodeResourcesFit {
-            ignored_resource_groups: vec!["nvidia.com".into()],
-            ..Default::default()
-        };
-        assert_eq!(
-            filter(&ignoring, &s, &gpu_pod).reasons.as_slice(),
-            ["Too many pods"]
-        );
-        let ignoring = NodeResourcesFit {
-            ignored_resources: vec![Sym::NVIDIA_GPU],
-            ..Default::default()
-        };
-        assert_eq!(
-            filter(&ignoring, &s, &gpu_pod).reasons.as_slice(),
-            ["Too many pods"]
-        );
+        assert_eq!(st.reasons.as_slice(), ["Too many pods", "Insufficient nvidia.com/gpu"]);
+        assert_eq!(st.code, Code::UnschedulableAndUnresolvable, "the node advertises no GPU at all");
+        let ignoring = NodeResourcesFit { ignored_resource_groups: vec!["nvidia.com".into()], ..Default::default() };
+        assert_eq!(filter(&ignoring, &s, &gpu_pod).reasons.as_slice(), ["Too many pods"]);
+        let ignoring = NodeResourcesFit { ignored_resources: vec![Sym::NVIDIA_GPU], ..Default::default() };
+        assert_eq!(filter(&ignoring, &s, &gpu_pod).reasons.as_slice(), ["Too many pods"]);
     }
 
     #[test]
@@ -593,10 +459,7 @@ mod tests {
     }
 
     fn score(fit: &NodeResourcesFit, s: &Snapshot, p: &Pod) -> i64 {
-        let cx = PodCx {
-            pod: p,
-            snapshot: s,
-        };
+        let cx = PodCx { pod: p, snapshot: s };
         let mut st = PluginState::default();
         fit.pre_score(cx, &mut st, &[]);
         fit.score(cx, &st, s.node(s.order()[0]))
@@ -611,10 +474,7 @@ mod tests {
         let p = pod(Some(1000), Some(3000 * MI));
         // Least: cpu (4000-2000)*100/4000 = 50, mem (10000-5000)*100/10000 = 50.
         assert_eq!(score(&NodeResourcesFit::default(), &s, &p), 50);
-        let most = NodeResourcesFit {
-            strategy: Strategy::MostAllocated,
-            ..Default::default()
-        };
+        let most = NodeResourcesFit { strategy: Strategy::MostAllocated, ..Default::default() };
         assert_eq!(score(&most, &s, &p), 50);
         // Pods without requests count as 100m / 200Mi for scoring.
         let empty = pod(None, None);
@@ -643,20 +503,12 @@ mod tests {
     fn args_defaults_and_validation() {
         use std::collections::BTreeMap;
         let map = |pairs: Vec<(&str, ArgValue)>| {
-            ArgValue::Map(
-                pairs
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect::<BTreeMap<_, _>>(),
-            )
+            ArgValue::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>())
         };
         let fit = parse_args(&ArgValue::Null, "args").unwrap();
         assert_eq!(fit.strategy, Strategy::LeastAllocated);
         assert_eq!(fit.resources.len(), 2);
-        let bad = map(vec![(
-            "scoringStrategy",
-            map(vec![("type", ArgValue::String("Best".into()))]),
-        )]);
+        let bad = map(vec![("scoringStrategy", map(vec![("type", ArgValue::String("Best".into()))]))]);
         assert_eq!(
             parse_args(&bad, "args").unwrap_err().to_string(),
             "args.scoringStrategy.type: Unsupported value: \"Best\": supported values: \"LeastAllocated\", \"MostAllocated\", \"RequestedToCapacityRatio\""
@@ -687,24 +539,13 @@ mod tests {
                     map(vec![(
                         "shape",
                         ArgValue::List(vec![
-                            map(vec![
-                                ("utilization", ArgValue::Int(50)),
-                                ("score", ArgValue::Int(1)),
-                            ]),
-                            map(vec![
-                                ("utilization", ArgValue::Int(10)),
-                                ("score", ArgValue::Int(2)),
-                            ]),
+                            map(vec![("utilization", ArgValue::Int(50)), ("score", ArgValue::Int(1))]),
+                            map(vec![("utilization", ArgValue::Int(10)), ("score", ArgValue::Int(2))]),
                         ]),
                     )]),
                 ),
             ]),
         )]);
-        assert!(
-            parse_args(&unsorted, "args")
-                .unwrap_err()
-                .to_string()
-                .contains("sorted in increasing order")
-        );
+        assert!(parse_args(&unsorted, "args").unwrap_err().to_string().contains("sorted in increasing order"));
     }
 }

@@ -37,10 +37,6 @@ impl Plugin for NodeUnschedulable {
             effect: TaintEffect::NoSchedule,
             time_added: None,
         };
-        if tolerated(&cx.pod.tolerations, &taint) {
-            Status::success()
-        } else {
-            Status::unresolvable(REASON)
-        }
+        if tolerated(&cx.pod.tolerations, &taint) { Status::success() } else { Status::unresolvable(REASON) }
     }
 }

@@ -30,11 +30,7 @@ impl Plugin for SchedulingGates {
     }
 
     fn pre_enqueue(&self, pod: &Pod) -> Status {
-        if pod.scheduling_gates.is_empty() {
-            Status::success()
-        } else {
-            Status::unresolvable(gated_message(pod))
-        }
+        if pod.scheduling_gates.is_empty() { Status::success() } else { Status::unresolvable(gated_message(pod)) }
     }
 }
 
@@ -50,9 +46,6 @@ mod tests {
         pod.scheduling_gates = vec![Sym::new("example.com/foo"), Sym::new("example.com/bar")];
         let s = SchedulingGates.pre_enqueue(&pod);
         assert_eq!(s.code, crate::framework::Code::UnschedulableAndUnresolvable);
-        assert_eq!(
-            s.message(),
-            "waiting for scheduling gates: [example.com/foo example.com/bar]"
-        );
+        assert_eq!(s.message(), "waiting for scheduling gates: [example.com/foo example.com/bar]");
     }
 }

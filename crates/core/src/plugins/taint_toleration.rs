@@ -40,11 +40,7 @@ impl Plugin for TaintToleration {
         if taints.is_empty() {
             return Status::success();
         }
-        match first_untolerated(
-            taints,
-            &cx.pod.tolerations,
-            &[TaintEffect::NoSchedule, TaintEffect::NoExecute],
-        ) {
+        match first_untolerated(taints, &cx.pod.tolerations, &[TaintEffect::NoSchedule, TaintEffect::NoExecute]) {
             None => Status::success(),
             Some(t) => Status::unresolvable(untolerated_reason(t)),
         }
@@ -63,10 +59,7 @@ impl Plugin for TaintToleration {
     }
 
     fn score(&self, _cx: PodCx<'_>, state: &PluginState, node: &NodeInfo) -> i64 {
-        let tolerations = state
-            .get::<PreScoreState>()
-            .map(|s| s.0.as_slice())
-            .unwrap_or(&[]);
+        let tolerations = state.get::<PreScoreState>().map(|s| s.0.as_slice()).unwrap_or(&[]);
         node.node
             .taints
             .iter()
@@ -74,13 +67,7 @@ impl Plugin for TaintToleration {
             .count() as i64
     }
 
-    fn normalize_scores(
-        &self,
-        _cx: PodCx<'_>,
-        _state: &PluginState,
-        _nodes: &[&NodeInfo],
-        scores: &mut [i64],
-    ) {
+    fn normalize_scores(&self, _cx: PodCx<'_>, _state: &PluginState, _nodes: &[&NodeInfo], scores: &mut [i64]) {
         default_normalize_score(MAX_NODE_SCORE, true, scores);
     }
 }
@@ -113,25 +100,11 @@ mod tests {
 
     #[test]
     fn untolerated_no_schedule_taint_is_unresolvable_with_kube_text() {
-        let (s, id) = setup(vec![Taint::new(
-            "dedicated",
-            "gpu",
-            TaintEffect::NoSchedule,
-        )]);
+        let (s, id) = setup(vec![Taint::new("dedicated", "gpu", TaintEffect::NoSchedule)]);
         let pod = Pod::new("default", "p");
-        let st = TaintToleration.filter(
-            PodCx {
-                pod: &pod,
-                snapshot: &s,
-            },
-            &PluginState::default(),
-            s.node(id),
-        );
+        let st = TaintToleration.filter(PodCx { pod: &pod, snapshot: &s }, &PluginState::default(), s.node(id));
         assert_eq!(st.code, Code::UnschedulableAndUnresolvable);
-        assert_eq!(
-            st.message(),
-            "node(s) had untolerated taint {dedicated: gpu}"
-        );
+        assert_eq!(st.message(), "node(s) had untolerated taint {dedicated: gpu}");
     }
 
     #[test]
@@ -140,16 +113,7 @@ mod tests {
         let mut pod = Pod::new("default", "p");
         pod.tolerations.push(toleration("dedicated", "gpu", None));
         assert!(
-            TaintToleration
-                .filter(
-                    PodCx {
-                        pod: &pod,
-                        snapshot: &s
-                    },
-                    &PluginState::default(),
-                    s.node(id)
-                )
-                .is_success()
+            TaintToleration.filter(PodCx { pod: &pod, snapshot: &s }, &PluginState::default(), s.node(id)).is_success()
         );
     }
 
@@ -160,27 +124,15 @@ mod tests {
             Taint::new("b", "1", TaintEffect::PreferNoSchedule),
         ]);
         let mut pod = Pod::new("default", "p");
-        let cx = PodCx {
-            pod: &pod,
-            snapshot: &s,
-        };
-        assert!(
-            TaintToleration
-                .filter(cx, &PluginState::default(), s.node(id))
-                .is_success()
-        );
+        let cx = PodCx { pod: &pod, snapshot: &s };
+        assert!(TaintToleration.filter(cx, &PluginState::default(), s.node(id)).is_success());
         let mut state = PluginState::default();
         TaintToleration.pre_score(cx, &mut state, &[]);
         assert_eq!(TaintToleration.score(cx, &state, s.node(id)), 2);
         // A NoSchedule-only toleration does not count for PreferNoSchedule scoring.
-        pod.tolerations
-            .push(toleration("a", "1", Some(TaintEffect::NoSchedule)));
-        pod.tolerations
-            .push(toleration("b", "1", Some(TaintEffect::PreferNoSchedule)));
-        let cx = PodCx {
-            pod: &pod,
-            snapshot: &s,
-        };
+        pod.tolerations.push(toleration("a", "1", Some(TaintEffect::NoSchedule)));
+        pod.tolerations.push(toleration("b", "1", Some(TaintEffect::PreferNoSchedule)));
+        let cx = PodCx { pod: &pod, snapshot: &s };
         TaintToleration.pre_score(cx, &mut state, &[]);
         assert_eq!(TaintToleration.score(cx, &state, s.node(id)), 1);
         let mut scores = [1, 0, 2];

@@ -31,34 +31,15 @@ macro_rules! unmodelled {
     ($fn_name:ident, $name:literal, $points:expr) => {
         fn $fn_name(_args: &ArgValue, _path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
             // Args are accepted as given (bindTimeoutSeconds, shape, …): nothing reads them.
-            Ok(Arc::new(Unmodelled {
-                name: $name,
-                points: $points,
-            }))
+            Ok(Arc::new(Unmodelled { name: $name, points: $points }))
         }
     };
 }
 
-unmodelled!(
-    volume_restrictions,
-    "VolumeRestrictions",
-    Points::PRE_FILTER | Points::FILTER
-);
-unmodelled!(
-    node_volume_limits,
-    "NodeVolumeLimits",
-    Points::PRE_FILTER | Points::FILTER
-);
-unmodelled!(
-    volume_binding,
-    "VolumeBinding",
-    Points::PRE_FILTER | Points::FILTER | Points::RESERVE | Points::PRE_BIND
-);
-unmodelled!(
-    volume_zone,
-    "VolumeZone",
-    Points::PRE_FILTER | Points::FILTER
-);
+unmodelled!(volume_restrictions, "VolumeRestrictions", Points::PRE_FILTER | Points::FILTER);
+unmodelled!(node_volume_limits, "NodeVolumeLimits", Points::PRE_FILTER | Points::FILTER);
+unmodelled!(volume_binding, "VolumeBinding", Points::PRE_FILTER | Points::FILTER | Points::RESERVE | Points::PRE_BIND);
+unmodelled!(volume_zone, "VolumeZone", Points::PRE_FILTER | Points::FILTER);
 unmodelled!(
     dynamic_resources,
     "DynamicResources",
