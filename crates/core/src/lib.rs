@@ -10,7 +10,10 @@
 //! No IO, no YAML, no kube-rs: every function here is a pure function of its inputs (the
 //! scheduler's round-robin index and seeded RNG included).
 
+pub mod admission;
 pub mod args;
+pub mod batch;
+pub mod builders;
 pub mod config;
 pub mod fit_error;
 pub mod framework;

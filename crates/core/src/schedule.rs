@@ -39,12 +39,14 @@ pub fn num_feasible_nodes_to_find(profile_pct: Option<i32>, global_pct: i32, num
 pub enum NodeVerdict {
     Feasible {
         node: NodeId,
+        name: Sym,
         /// Normalized (pre-weight) score per plugin; `None` when scoring was skipped.
         scores: Option<Vec<(&'static str, i64)>>,
         total: i64,
     },
     Infeasible {
         node: NodeId,
+        name: Sym,
         status: Status,
     },
 }
@@ -75,6 +77,14 @@ pub struct ScheduleResult {
     pub explanation: Option<Vec<NodeVerdict>>,
     /// The cycle state, needed by Reserve.
     pub state: CycleState,
+}
+
+impl NodeVerdict {
+    pub fn name(&self) -> Sym {
+        match self {
+            NodeVerdict::Feasible { name, .. } | NodeVerdict::Infeasible { name, .. } => *name,
+        }
+    }
 }
 
 impl ScheduleResult {
@@ -225,8 +235,9 @@ impl Scheduler {
             let info = snapshot.node(nominated);
             let status = run_filters_with_nominated_pods(profile_ref, &state, pod, snapshot, info);
             if status.is_success() {
-                let explanation =
-                    explain.then(|| vec![NodeVerdict::Feasible { node: nominated, scores: None, total: 0 }]);
+                let explanation = explain.then(|| {
+                    vec![NodeVerdict::Feasible { node: nominated, name: info.name(), scores: None, total: 0 }]
+                });
                 return result(Outcome::Scheduled { node: nominated }, 1, 1, explanation, state);
             }
         }
@@ -287,7 +298,11 @@ impl Scheduler {
         *next_start_node_index = (*next_start_node_index + examined) % num_all;
         if let Some(ex) = explanation.as_mut() {
             // Feasible entries are filled in after scoring; record failures now in examination order.
-            ex.extend(failed.iter().map(|(id, s)| NodeVerdict::Infeasible { node: *id, status: s.clone() }));
+            ex.extend(failed.iter().map(|(id, s)| NodeVerdict::Infeasible {
+                node: *id,
+                name: snapshot.node(*id).name(),
+                status: s.clone(),
+            }));
         }
 
         if feasible.is_empty() {
@@ -304,7 +319,7 @@ impl Scheduler {
         if feasible.len() == 1 {
             let node = feasible[0].id;
             if let Some(ex) = explanation.as_mut() {
-                ex.insert(0, NodeVerdict::Feasible { node, scores: None, total: 0 });
+                ex.insert(0, NodeVerdict::Feasible { node, name: feasible[0].name(), scores: None, total: 0 });
             }
             return result(Outcome::Scheduled { node }, 1, examined, explanation, state);
         }
@@ -374,6 +389,7 @@ impl Scheduler {
                 .enumerate()
                 .map(|(i, info)| NodeVerdict::Feasible {
                     node: info.id,
+                    name: info.name(),
                     scores: Some(per_plugin.iter().map(|(name, v)| (*name, v[i])).collect()),
                     total: totals[i],
                 })
