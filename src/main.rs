@@ -1,3 +1,42 @@
-fn main() {
-    println!("kubesched");
+//! `kubesched`: the command-line front end. Thin: every command parses its flags, calls the
+//! library crates, and renders their results.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "kubesched", version, about = "Kubernetes scheduling, explained and simulated: kube-scheduler's decisions, offline")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Place pending pods on a cluster exactly as kube-scheduler would.
+    Schedule(commands::schedule::Args),
+    /// Run an in-memory scheduler_perf-style workload and report pods/s.
+    Bench(commands::bench::Args),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KUBESCHED_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Schedule(args) => commands::schedule::run(args),
+        Command::Bench(args) => commands::bench::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -1,0 +1,62 @@
+//! `kubesched bench <workload>…`: scheduler_perf-shaped workloads generated in memory.
+
+use anyhow::{Result, bail};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Workload names, or `all`. `kubesched bench --list` shows them.
+    workloads: Vec<String>,
+    /// List the workloads and exit.
+    #[arg(long)]
+    list: bool,
+    /// Seed for tie-breaking and generated names.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Run each workload this many times and report the best run.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let all = kubesched_bench::workloads::ALL;
+    if args.list || args.workloads.is_empty() {
+        for w in all {
+            println!("{:<28} {}", w.name, w.description);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let selected: Vec<_> = if args.workloads.iter().any(|w| w == "all") {
+        all.iter().collect()
+    } else {
+        let mut v = Vec::new();
+        for name in &args.workloads {
+            match kubesched_bench::find(name) {
+                Some(w) => v.push(w),
+                None => bail!("unknown workload {name:?}; `kubesched bench --list` shows the workloads"),
+            }
+        }
+        v
+    };
+    for w in selected {
+        let mut best: Option<kubesched_bench::Report> = None;
+        for _ in 0..args.repeat.max(1) {
+            let r = kubesched_bench::run(w, args.seed);
+            if best.as_ref().is_none_or(|b| r.elapsed < b.elapsed) {
+                best = Some(r);
+            }
+        }
+        let Some(r) = best else { continue };
+        let versus = w.kube_threshold.map(|t| format!(", {:.0}x kube-scheduler's {t:.0} pods/s threshold", r.pods_per_second() / t)).unwrap_or_default();
+        println!("{}: {:.0} pods/s", r.workload, r.pods_per_second());
+        println!(
+            "  {} nodes, {} pods ({} scheduled, {} unschedulable) in {:.3}s{versus}",
+            r.nodes,
+            r.pods,
+            r.scheduled,
+            r.unschedulable,
+            r.elapsed.as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
