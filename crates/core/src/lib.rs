@@ -20,6 +20,7 @@ pub mod framework;
 pub mod intern;
 pub mod labels;
 pub mod model;
+pub mod pdb;
 pub mod plugins;
 pub mod quantity;
 pub mod resources;

@@ -3,6 +3,7 @@
 use crate::framework::Registry;
 
 pub mod default_binder;
+pub mod default_preemption;
 pub mod helper;
 pub mod image_locality;
 pub mod node_affinity;
@@ -30,6 +31,7 @@ pub fn registry() -> Registry {
     r.register(node_resources_balanced_allocation::NAME, node_resources_balanced_allocation::new);
     r.register(image_locality::NAME, image_locality::new);
     r.register(default_binder::NAME, default_binder::new);
+    r.register(default_preemption::NAME, default_preemption::new);
     unmodelled::register(&mut r);
     r
 }
