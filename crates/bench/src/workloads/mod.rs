@@ -8,9 +8,11 @@ use kubesched_core::model::{Node, Pod};
 pub mod basic;
 pub mod gpu;
 pub mod node_affinity;
+pub mod preemption;
 pub mod taints;
 
-pub static ALL: &[Workload] = &[basic::WORKLOAD, node_affinity::WORKLOAD, taints::WORKLOAD, gpu::WORKLOAD];
+pub static ALL: &[Workload] =
+    &[basic::WORKLOAD, node_affinity::WORKLOAD, taints::WORKLOAD, gpu::WORKLOAD, preemption::WORKLOAD];
 
 pub const GI: i64 = 1 << 30;
 pub const MI: i64 = 1 << 20;
