@@ -7,6 +7,7 @@ use crate::admission::kubelet_admit;
 use crate::framework::Status;
 use crate::intern::Sym;
 use crate::model::{Pod, PodPhase};
+use crate::plugins::default_preemption::after_preemption;
 use crate::schedule::{NodeVerdict, Outcome, Scheduler};
 use crate::snapshot::Snapshot;
 use std::sync::Arc;
@@ -154,9 +155,11 @@ pub fn schedule_pending(scheduler: &mut Scheduler, snapshot: &mut Snapshot, pend
             Outcome::Unschedulable { post_filter: Some(pf), .. } if preempted.is_none() => {
                 let node_name = snapshot.node(pf.nominated_node).name();
                 let mut evicted = Vec::new();
+                let mut evicted_pods = Vec::new();
                 for &victim in &pf.victims {
                     if let Some(v) = snapshot.remove_pod(victim) {
                         evicted.push(v.key());
+                        evicted_pods.push(v.clone());
                         decisions.push(Decision::new(
                             v.clone(),
                             v.scheduler_name,
@@ -168,6 +171,14 @@ pub fn schedule_pending(scheduler: &mut Scheduler, snapshot: &mut Snapshot, pend
                 nominated.nominated_node_name = Some(node_name);
                 let nominated = Arc::new(nominated);
                 snapshot.nominate(nominated.clone(), pf.nominated_node);
+                // Lower-priority pods nominated there lose their nomination; input PDB statuses
+                // are charged for the evictions (kube's prepareCandidate).
+                let cleared = after_preemption(snapshot, &pod, pf.nominated_node, &evicted_pods);
+                for q in queue[next..].iter_mut().filter(|q| cleared.contains(&(q.pod.namespace, q.pod.name))) {
+                    let mut p = (*q.pod).clone();
+                    p.nominated_node_name = None;
+                    q.pod = Arc::new(p);
+                }
                 // Back into the queue at its place: it is retried before anything it outranks.
                 let entry = Queued { pod: nominated, profile, seq, preempted: Some(evicted) };
                 let at = (next..queue.len())

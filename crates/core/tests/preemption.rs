@@ -204,3 +204,61 @@ fn a_wave_of_high_priority_pods_preempts_one_node_each() {
     }
     assert!(scheduled.iter().all(|d| d.preempted.len() == 3));
 }
+
+#[test]
+fn evictions_charge_a_budget_given_in_the_input_for_the_next_preemption() {
+    let mut snap = Snapshot::new();
+    let a = snap.add_node(NodeBuilder::new("node-a").cpu_milli(1000).memory(16 * GI).build());
+    let b = snap.add_node(NodeBuilder::new("node-b").cpu_milli(1000).memory(16 * GI).build());
+    let c = snap.add_node(NodeBuilder::new("node-c").cpu_milli(1000).memory(16 * GI).build());
+    snap.add_pod(batch_pod("prod", "db-0", "db", 1000, 0, 10), a);
+    snap.add_pod(batch_pod("prod", "db-1", "db", 1000, 0, 20), b);
+    snap.add_pod(batch_pod("prod", "web-0", "web", 1000, 50, 10), c);
+    let mut budget = db_budget(Some(1));
+    budget.min_available = Some(IntOrPercent::Int(1));
+    snap.set_pdbs(vec![budget]);
+    let pods: Vec<Arc<Pod>> = ["p1", "p2"]
+        .iter()
+        .map(|n| Arc::new(PodBuilder::new("prod", n).cpu_milli(1000).memory(GI).priority(100).build()))
+        .collect();
+    let decisions = schedule_pending(&mut scheduler(1), &mut snap, pods);
+    let outcomes: Vec<(String, String)> = decisions.iter().map(outcome).collect();
+    // p1 takes the budget's one disruption (db-1, the newer db pod); for p2 evicting db-0 would
+    // now violate the budget, so the higher-priority web pod goes instead.
+    assert_eq!(
+        outcomes,
+        [
+            ("prod/db-1".to_string(), "Preempted on node-b by prod/p1".to_string()),
+            ("prod/p1".to_string(), "Scheduled node-b".to_string()),
+            ("prod/web-0".to_string(), "Preempted on node-c by prod/p2".to_string()),
+            ("prod/p2".to_string(), "Scheduled node-c".to_string()),
+        ]
+    );
+    assert_eq!(snap.pdbs()[0].status_disruptions_allowed, Some(0));
+}
+
+#[test]
+fn preemption_clears_the_nomination_of_lower_priority_pods_on_the_node() {
+    let mut snap = Snapshot::new();
+    let a = snap.add_node(NodeBuilder::new("node-a").cpu_milli(2000).memory(16 * GI).build());
+    snap.add_pod(batch_pod("prod", "low", "low", 2000, 0, 10), a);
+    // `waiting` (priority 5) was nominated to node-a by an earlier preemption.
+    let waiting = Arc::new(
+        PodBuilder::new("prod", "waiting")
+            .cpu_milli(1000)
+            .memory(GI)
+            .priority(5)
+            .with(|p| p.nominated_node_name = Some(Sym::new("node-a")))
+            .build(),
+    );
+    snap.nominate(waiting.clone(), a);
+    let high = Arc::new(PodBuilder::new("prod", "high").cpu_milli(2000).memory(GI).priority(100).build());
+    let decisions = schedule_pending(&mut scheduler(1), &mut snap, vec![waiting, high]);
+    let outcomes: Vec<(String, String)> = decisions.iter().map(outcome).collect();
+    assert_eq!(outcomes[0], ("prod/low".to_string(), "Preempted on node-a by prod/high".to_string()));
+    assert_eq!(outcomes[1], ("prod/high".to_string(), "Scheduled node-a".to_string()));
+    // `waiting` lost its nomination: it is no longer held for node-a and its decision shows none.
+    assert_eq!(outcomes[2].0, "prod/waiting");
+    assert_eq!(decisions[2].nominated_node, None);
+    assert!(snap.nominated_pods(a).is_empty());
+}
