@@ -175,7 +175,7 @@ pub fn feasible_subnets(pod: &Pod, profile: &FargateProfile, region: &str) -> Ve
             let selector_ok = selector
                 .into_iter()
                 .flatten()
-                .all(|(k, v)| Sym::lookup(v).is_some_and(|v| labels.get(Sym::new(k)) == Some(v)));
+                .all(|(k, v)| Sym::lookup(k).and_then(|k| labels.get(k)).is_some_and(|have| have.as_str() == v));
             selector_ok && required.as_ref().is_none_or(|r| r.matches(placeholder_name, &labels))
         })
         .collect()

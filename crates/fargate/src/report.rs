@@ -9,7 +9,7 @@ use crate::logging::LoggingConfig;
 use crate::placement::Placer;
 use crate::profile::FargateProfile;
 use crate::reason::Rejection;
-use crate::scheduler::rejections;
+use crate::scheduler::{is_fargate_pod, rejections};
 use crate::sizing::{FargateSize, PodRequests};
 use crate::validate::{ValidationOptions, VolumeCatalog};
 use k8s_openapi::api::core::v1::Pod;
@@ -52,7 +52,13 @@ pub enum Outcome {
     DaemonSet,
     /// Its `eks.amazonaws.com/fargate-profile` label names a profile that does not select it.
     ProfileLabelMismatch,
+    /// `schedulerName: fargate-scheduler` set by hand, but no profile selects it: Pending
+    /// forever, "not authorized to run on Fargate" (doc §1.5).
+    Stranded,
 }
+
+/// kubesched's code for [`Outcome::Stranded`] (Fargate emits no event for it, doc §9).
+pub const REASON_NO_MATCHING_PROFILE: &str = "NoMatchingProfile";
 
 /// One pod's line of the report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -149,7 +155,17 @@ pub fn check(
                     ProfileMatch::RequestedProfileNotMatched { .. } => Outcome::ProfileLabelMismatch,
                     _ => Outcome::NotMatched,
                 };
-                totals.not_fargate += 1;
+                if is_fargate_pod(pod) && line.outcome != Outcome::DaemonSet {
+                    line.outcome = Outcome::Stranded;
+                    line.reasons.push(Rejection::new(
+                        REASON_NO_MATCHING_PROFILE,
+                        "schedulerName is fargate-scheduler but no active Fargate profile selects the pod; it stays \
+                         Pending",
+                    ));
+                    totals.rejected += 1;
+                } else {
+                    totals.not_fargate += 1;
+                }
                 report_pods.push(line);
                 continue;
             }
@@ -238,10 +254,16 @@ mod tests {
             pod(
                 json!({"metadata": {"name": "elsewhere", "namespace": "prod"}, "spec": {"containers": [{"name": "c"}]}}),
             ),
+            pod(json!({"metadata": {"name": "by-hand", "namespace": "prod"},
+                       "spec": {"schedulerName": "fargate-scheduler", "containers": [{"name": "c"}]}})),
         ];
         let r = check(&pods, &[fp], &LoggingConfig::NotFound, None, &CheckOptions::new("us-east-1")).unwrap();
         let outcomes: Vec<_> = r.pods.iter().map(|p| p.outcome).collect();
-        assert_eq!(outcomes, [Outcome::Fargate, Outcome::Fargate, Outcome::Rejected, Outcome::NotMatched]);
+        assert_eq!(
+            outcomes,
+            [Outcome::Fargate, Outcome::Fargate, Outcome::Rejected, Outcome::NotMatched, Outcome::Stranded]
+        );
+        assert_eq!(r.pods[4].reasons[0].reason, "NoMatchingProfile");
         assert_eq!(r.pods[0].capacity_provisioned.as_deref(), Some("0.25vCPU 0.5GB"));
         assert_eq!(r.pods[0].hourly_cost.map(|m| m.to_decimal_string()).as_deref(), Some("0.0123425"));
         assert_eq!(r.pods[0].zones, ["us-east-1a", "us-east-1b", "us-east-1c"]);
@@ -253,7 +275,7 @@ mod tests {
             "Pod not supported on Fargate: fields not supported: HostNetwork, invalid SecurityContext fields: Privileged"
         );
         assert_eq!(r.pods[2].hourly_cost, None);
-        assert_eq!((r.totals.pods, r.totals.fargate, r.totals.rejected, r.totals.not_fargate), (4, 2, 1, 1));
+        assert_eq!((r.totals.pods, r.totals.fargate, r.totals.rejected, r.totals.not_fargate), (5, 2, 2, 1));
         assert_eq!(r.totals.hourly_cost.to_decimal_string(), "0.0370275");
         assert_eq!(r.totals.monthly_cost.to_decimal_string(), "27.030075");
         let js = serde_json::to_value(&r).unwrap();

@@ -2,6 +2,7 @@
 //! constraints against the profile's subnets, size, and bind to a fresh per-pod node.
 
 use crate::admission::PROFILE_LABEL;
+use crate::cost::{FargatePrices, PodCost, pod_cost};
 use crate::error::FargateError;
 use crate::placement::{Placement, Placer, feasible_subnets, match_node_selector_rejection};
 use crate::profile::{FargateProfile, ProfileStatus};
@@ -53,10 +54,20 @@ pub enum ScheduleOutcome {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Binding {
     pub profile: String,
+    /// The profile's region (or the scheduler's default), for prices.
+    pub region: String,
     pub placement: Placement,
     pub size: FargateSize,
     pub storage: EphemeralStorage,
     pub capacity_provisioned: String,
+}
+
+impl Binding {
+    /// Hourly and monthly cost at `prices` (see [`FargatePrices::for_region`] with
+    /// [`Binding::region`]).
+    pub fn cost(&self, prices: &FargatePrices) -> PodCost {
+        pod_cost(self.size, &self.storage, prices)
+    }
 }
 
 /// fargate-scheduler with its own deterministic address allocation.
@@ -113,6 +124,7 @@ impl FargateScheduler {
         match self.placer.place(pod, profile, size, &storage) {
             Ok(placement) => Ok(ScheduleOutcome::Bound(Box::new(Binding {
                 profile: profile.name.clone(),
+                region,
                 placement,
                 size,
                 storage,
@@ -164,6 +176,10 @@ mod tests {
         assert!(b.placement.node_name.starts_with("fargate-ip-10-1-"));
         assert!(b.placement.node_name.ends_with(".ap-northeast-2.compute.internal"));
         assert_eq!(b.placement.zone, "ap-northeast-2a");
+        assert_eq!(b.region, "ap-northeast-2");
+        let seoul = FargatePrices::for_region(&b.region).unwrap();
+        // 0.25 × 0.04656 + 0.5 × 0.00511.
+        assert_eq!(b.cost(&seoul).hourly.to_decimal_string(), "0.014195");
         // 500m/500Mi → 0.5vCPU 1GB.
         let small = admitted(
             json!({"containers": [{"name": "c", "resources": {"requests": {"cpu": "500m", "memory": "500Mi"}}}]}),
