@@ -134,7 +134,9 @@ impl FargateScheduler {
         }
     }
 
-    /// The pod was deleted: its node goes away and its address is free again.
+    /// The pod object was deleted: its node goes away and its address is free again. Call it
+    /// on deletion, not on completion: Completed and Failed pods (Jobs) keep their node, and
+    /// their cost, until the pod object is deleted (doc §4.4).
     pub fn release(&mut self, binding: &Binding) {
         self.placer.release(binding.placement.ip);
     }
