@@ -156,7 +156,7 @@ fn selector_of(sel: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelect
 
 /// Admission, controllers and conversion over decoded input.
 pub fn build(decoded: Decoded, options: &LoadOptions) -> Cluster {
-    let Decoded { mut objects, raw, errors } = decoded;
+    let Decoded { files, mut objects, raw, errors } = decoded;
     let mut c = Cluster { raw, errors, ..Default::default() };
 
     // Identity: namespace default, deterministic uid, duplicates refused.
@@ -397,9 +397,16 @@ pub fn build(decoded: Decoded, options: &LoadOptions) -> Cluster {
             priority_classes: &c.priority_classes,
             already_admitted: !w.generated && admission::is_admitted(&w.pod),
         };
+        // A controller creates its pods with `generateName`; the API server names them after
+        // admission, so admission messages show the prefix.
+        let generated_name =
+            if w.generated && w.pod.metadata.generate_name.is_some() { w.pod.metadata.name.take() } else { None };
         if let Err(e) = options.admission.admit(&mut w.pod, &cx) {
             report(&e.path, ErrorKind::Forbidden, e.message, &mut c);
             continue;
+        }
+        if generated_name.is_some() {
+            w.pod.metadata.name = generated_name;
         }
         let ns = ns_of(&w.pod.metadata).to_string();
         if w.pod.metadata.name.as_deref().is_none_or(str::is_empty) {
@@ -460,6 +467,10 @@ pub fn build(decoded: Decoded, options: &LoadOptions) -> Cluster {
     }
     selectors.sort_by_key(|(order, _)| *order);
     c.workload_selectors = selectors.into_iter().map(|(_, s)| s).collect();
+
+    // Errors in input order: file, document, item, line (I/O errors first).
+    let rank: BTreeMap<&str, usize> = files.iter().enumerate().rev().map(|(i, f)| (f.as_ref(), i + 1)).collect();
+    c.errors.sort_by_key(|e| (rank.get(e.file.as_ref()).copied().unwrap_or(0), e.document, e.item, e.line));
 
     c.replication_controllers = into_loaded(rcs, &objects);
     c.deployments = into_loaded(deployments, &objects);

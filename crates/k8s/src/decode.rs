@@ -159,15 +159,21 @@ impl DecodedObject {
     }
 }
 
+/// `Kind namespace/name` from the tree; handled namespaced kinds default to `default`.
 fn describe_tree(kind: &str, tree: &Node) -> Option<String> {
     let meta = tree.get("metadata");
     let name = meta.and_then(|m| m.get_str("name")).or_else(|| meta.and_then(|m| m.get_str("generateName")));
-    describe_object(kind, meta.and_then(|m| m.get_str("namespace")), name)
+    let cluster_scoped = matches!(kind, "Node" | "Namespace" | "PriorityClass");
+    let namespaced = !cluster_scoped && HANDLED.iter().any(|(_, k, _)| *k == kind);
+    let ns = meta.and_then(|m| m.get_str("namespace")).or(namespaced.then_some("default"));
+    describe_object(kind, ns, name)
 }
 
 /// Everything read from the input, before admission, controllers and conversion.
 #[derive(Clone, Debug, Default)]
 pub struct Decoded {
+    /// Source names in the order they were read (errors are reported in this order).
+    pub files: Vec<Arc<str>>,
     pub objects: Vec<DecodedObject>,
     pub raw: Vec<RawDocument>,
     pub errors: Vec<LoadError>,
@@ -204,6 +210,7 @@ pub fn decode_sources(sources: &[SourceText]) -> Decoded {
 
 /// Parses one source into `out`.
 pub fn decode_text(src: &SourceText, out: &mut Decoded) {
+    out.files.push(Arc::from(src.name.as_str()));
     let (docs, syntax) = match src.format {
         Format::Json => json::parse(&src.text),
         Format::Auto if json::looks_like_json(&src.text) => {
@@ -635,7 +642,7 @@ mod tests {
         assert_eq!(d.errors.len(), 1);
         assert_eq!(
             d.errors[0].to_string(),
-            "x.yaml: document 1 (Deployment d), line 1: apiVersion: no matches for kind \"Deployment\" in version \"extensions/v1beta1\""
+            "x.yaml: document 1 (Deployment default/d), line 1: apiVersion: no matches for kind \"Deployment\" in version \"extensions/v1beta1\""
         );
         assert_eq!(d.raw.len(), 1);
         assert_eq!(d.raw[0].api_version, "serving.knative.dev/v1");
