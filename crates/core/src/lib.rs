@@ -17,6 +17,7 @@ pub mod builders;
 pub mod config;
 pub mod fit_error;
 pub mod framework;
+pub mod gpu;
 pub mod intern;
 pub mod labels;
 pub mod model;

@@ -36,6 +36,8 @@ pub struct NodeInfo {
     /// Pods with required anti-affinity.
     pub pods_with_required_anti_affinity: Vec<PodId>,
     pub used_ports: Vec<HostPort>,
+    /// Used milli-GPU per GPU device (see [`crate::gpu`]).
+    pub gpu_used: crate::gpu::DeviceUsage,
     /// Bumped on every change of the node or its pods.
     pub generation: u64,
 }
@@ -52,6 +54,7 @@ impl NodeInfo {
             pods_with_affinity: Vec::new(),
             pods_with_required_anti_affinity: Vec::new(),
             used_ports: Vec::new(),
+            gpu_used: crate::gpu::DeviceUsage::default(),
             generation: 0,
         }
     }
@@ -111,6 +114,8 @@ impl NodeInfo {
 pub struct BoundPod {
     pub pod: Arc<Pod>,
     pub node: NodeId,
+    /// The GPU devices assigned at Reserve (empty for pods without GPUs).
+    pub gpus: crate::gpu::GpuAssignment,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -283,12 +288,13 @@ impl Snapshot {
             info.account_pod(id, &pod);
         }
         self.pod_by_key.insert((pod.namespace, pod.name), id);
-        self.pods[id.0 as usize] = Some(BoundPod { pod, node });
+        self.pods[id.0 as usize] = Some(BoundPod { pod, node, gpus: Default::default() });
         id
     }
 
     /// Removes an accounted pod; returns it.
     pub fn remove_pod(&mut self, id: PodId) -> Option<Arc<Pod>> {
+        self.release_gpus(id);
         let bound = self.pods.get_mut(id.0 as usize)?.take()?;
         if let Some(info) = self.nodes[bound.node.0 as usize].as_mut() {
             info.unaccount_pod(id, &bound.pod);
@@ -298,6 +304,51 @@ impl Snapshot {
         }
         self.free_pod_slots.push(id.0);
         Some(bound.pod)
+    }
+
+    /// Records that pod `id` uses `milli` on each of `devices` of its node. Fails, changing
+    /// nothing, when a device does not exist or lacks the capacity.
+    pub fn assign_gpus(&mut self, id: PodId, devices: &[u8], milli: u16) -> Result<(), String> {
+        let Some(Some(bound)) = self.pods.get(id.0 as usize) else {
+            return Err(format!("pod id {} is not accounted", id.0));
+        };
+        let Some(info) = self.nodes.get_mut(bound.node.0 as usize).and_then(|n| n.as_mut()) else {
+            return Err("the pod's node is gone".into());
+        };
+        let count = crate::gpu::device_count(info);
+        for (k, &d) in devices.iter().enumerate() {
+            let d = d as usize;
+            if d >= count || devices[..k].contains(&(d as u8)) {
+                return Err(format!("device {d} does not exist on node {} or is listed twice", info.name()));
+            }
+            let free = crate::gpu::MILLI.saturating_sub(info.gpu_used.used(d));
+            if free < milli {
+                return Err(format!("device {d} of node {} has {free} milli-GPU free, {milli} requested", info.name()));
+            }
+        }
+        for &d in devices {
+            info.gpu_used.add(d as usize, milli);
+        }
+        info.generation += 1;
+        if let Some(Some(bound)) = self.pods.get_mut(id.0 as usize) {
+            bound.gpus = crate::gpu::GpuAssignment { devices: devices.iter().copied().collect(), milli };
+        }
+        Ok(())
+    }
+
+    /// Frees the GPU devices assigned to pod `id` (Unreserve; also done by [`Self::remove_pod`]).
+    pub fn release_gpus(&mut self, id: PodId) {
+        let Some(Some(bound)) = self.pods.get_mut(id.0 as usize) else { return };
+        if bound.gpus.is_empty() {
+            return;
+        }
+        let gpus = std::mem::take(&mut bound.gpus);
+        if let Some(info) = self.nodes.get_mut(bound.node.0 as usize).and_then(|n| n.as_mut()) {
+            for &d in &gpus.devices {
+                info.gpu_used.sub(d as usize, gpus.milli);
+            }
+            info.generation += 1;
+        }
     }
 
     #[inline]

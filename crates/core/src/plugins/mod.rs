@@ -4,6 +4,7 @@ use crate::framework::Registry;
 
 pub mod default_binder;
 pub mod default_preemption;
+pub mod gpu;
 pub mod helper;
 pub mod image_locality;
 pub mod node_affinity;
@@ -33,6 +34,7 @@ pub fn registry() -> Registry {
     r.register(default_binder::NAME, default_binder::new);
     r.register(default_preemption::NAME, default_preemption::new);
     unmodelled::register(&mut r);
+    gpu::register(&mut r);
     r
 }
 

@@ -1,0 +1,14 @@
+//! kubesched-trace: replaying GPU cluster traces through the scheduling core.
+//!
+//! - [`openb`]: the Alibaba OpenB trace (`cluster-trace-gpu-v2023`, the FGD paper's data): CSV
+//!   parsing of the node and pod lists (both pod-list layouts), and their conversion to the
+//!   core's nodes and pods following [`kubesched_core::gpu`]'s conventions;
+//! - [`replay`]: the paper's replay protocol (seeded shuffle, sampling to a target share of the
+//!   cluster's GPU capacity, no departures) run through `kubesched_core::schedule::Scheduler`
+//!   with a profile per policy, recording allocation and fragmentation at given load levels;
+//! - [`report`]: the JSON contract, the table, and an SVG chart of unallocated GPUs vs arrived
+//!   demand.
+
+pub mod openb;
+pub mod replay;
+pub mod report;
