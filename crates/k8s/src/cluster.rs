@@ -126,27 +126,58 @@ fn ns_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> &
 }
 
 /// Input pods with their adoption state: an orphan is adopted by the first controller that
-/// selects it, as the controllers' `ClaimPods` would.
+/// selects it, as the controllers' `ClaimPods` would. Indexed by controller reference so that
+/// large dumps reconcile in linear time.
 struct PodPool<'a> {
     pods: &'a [PodWork],
+    by_uid: BTreeMap<&'a str, Vec<usize>>,
+    by_name: BTreeMap<(&'a str, &'a str, &'a str), Vec<usize>>,
+    orphans: BTreeMap<&'a str, Vec<usize>>,
     adopted: BTreeSet<usize>,
 }
 
 impl<'a> PodPool<'a> {
-    fn owned(&mut self, owner: &Owner<'_>) -> Vec<&'a Pod> {
-        let mut out = Vec::new();
-        for (i, w) in self.pods.iter().enumerate() {
-            if owner.is_controller_of(&w.pod.metadata) {
-                out.push(&w.pod);
-            } else if convert::controller_ref(&w.pod.metadata).is_none()
-                && !self.adopted.contains(&i)
-                && owner.owns(&w.pod.metadata)
-            {
-                self.adopted.insert(i);
-                out.push(&w.pod);
+    fn new(pods: &'a [PodWork]) -> PodPool<'a> {
+        let mut pool = PodPool {
+            pods,
+            by_uid: BTreeMap::new(),
+            by_name: BTreeMap::new(),
+            orphans: BTreeMap::new(),
+            adopted: BTreeSet::new(),
+        };
+        for (i, w) in pods.iter().enumerate() {
+            let ns = ns_of(&w.pod.metadata);
+            match convert::controller_ref(&w.pod.metadata) {
+                Some(r) => {
+                    pool.by_uid.entry(r.uid.as_str()).or_default().push(i);
+                    pool.by_name.entry((ns, r.kind.as_str(), r.name.as_str())).or_default().push(i);
+                }
+                None => pool.orphans.entry(ns).or_default().push(i),
             }
         }
-        out
+        pool
+    }
+
+    fn owned(&mut self, owner: &Owner<'_>) -> Vec<&'a Pod> {
+        let mut idx: BTreeSet<usize> = BTreeSet::new();
+        let by_ref = self
+            .by_uid
+            .get(owner.uid)
+            .into_iter()
+            .flatten()
+            .chain(self.by_name.get(&(owner.namespace, owner.kind, owner.name)).into_iter().flatten());
+        for &i in by_ref {
+            if owner.is_controller_of(&self.pods[i].pod.metadata) {
+                idx.insert(i);
+            }
+        }
+        for &i in self.orphans.get(owner.namespace).into_iter().flatten() {
+            if !self.adopted.contains(&i) && owner.owns(&self.pods[i].pod.metadata) {
+                self.adopted.insert(i);
+                idx.insert(i);
+            }
+        }
+        idx.into_iter().map(|i| &self.pods[i].pod).collect()
     }
 }
 
@@ -310,7 +341,7 @@ pub fn build(decoded: Decoded, options: &LoadOptions) -> Cluster {
     // Controllers → pods.
     let mut generated: Vec<PodWork> = Vec::new();
     {
-        let mut pool = PodPool { pods: &input_pods, adopted: BTreeSet::new() };
+        let mut pool = PodPool::new(&input_pods);
         let mut emit = |pods: Vec<Pod>, origin: &Origin, seq: usize| {
             for (k, pod) in pods.into_iter().enumerate() {
                 generated.push(PodWork {

@@ -12,6 +12,7 @@
 
 pub mod admission;
 pub mod cluster;
+pub mod config;
 pub mod controllers;
 pub mod convert;
 pub mod de;
@@ -23,6 +24,7 @@ pub mod tree;
 pub mod yaml;
 
 pub use cluster::{Cluster, LoadOptions, Loaded, LoadedNode, LoadedPod, build, load};
+pub use config::{LoadedConfig, load_scheduler_config, parse_scheduler_config};
 pub use decode::{Decoded, DecodedObject, Object, RawDocument, unclaimed_kind_warnings};
 pub use error::{ErrorKind, LoadError, Source};
 pub use input::Input;

@@ -176,16 +176,6 @@ impl FieldPath {
         FieldPath(Vec::new())
     }
 
-    /// Parses a dotted path (`spec.template.spec`) of plain keys.
-    pub fn parse(dotted: &str) -> FieldPath {
-        let mut segs = Vec::new();
-        for part in dotted.split('.').filter(|p| !p.is_empty()) {
-            // `containers[0]`, `requests[nvidia.com/gpu]` are handled by `parse_kube`.
-            segs.push(Seg::Key(part.to_string()));
-        }
-        FieldPath(segs)
-    }
-
     /// Parses a path as kube (and this crate) prints it: `a.b[0].c`, `requests[nvidia.com/gpu]`.
     pub fn parse_kube(path: &str) -> FieldPath {
         let mut segs = Vec::new();
