@@ -181,6 +181,27 @@ impl<'a> PodPool<'a> {
     }
 }
 
+/// The name of a ReplicaSet `<deployment>-…` that pods of the input name as their controller
+/// while the input lacks it, when those pods match the deployment's selector.
+fn absent_replica_set_of(
+    deployment: &str,
+    owner: &Owner<'_>,
+    pods: &[PodWork],
+    rs_exists: &dyn Fn(&str) -> bool,
+) -> Option<String> {
+    let prefix = format!("{deployment}-");
+    let selector = owner.selector.as_ref()?;
+    pods.iter().find_map(|w| {
+        let r = convert::controller_ref(&w.pod.metadata)?;
+        let matches = r.kind == "ReplicaSet"
+            && r.name.starts_with(&prefix)
+            && ns_of(&w.pod.metadata) == owner.namespace
+            && !rs_exists(&r.name)
+            && selector.matches(&convert::labels(&w.pod.metadata.labels.clone().unwrap_or_default()));
+        matches.then(|| r.name.clone())
+    })
+}
+
 fn selector_of(sel: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector) -> Option<LabelSelector> {
     convert::label_selector(sel, &FieldPath::root()).ok()
 }
@@ -316,6 +337,18 @@ pub fn build(decoded: Decoded, options: &LoadOptions) -> Cluster {
         let taken = |name: &str| {
             rss.iter().any(|rs| ns_of(&rs.object.metadata) == ns && rs.object.metadata.name.as_deref() == Some(name))
         };
+        let d_name = d.object.metadata.name.as_deref().unwrap_or_default();
+        if owned.is_empty()
+            && let Some(rs_name) = absent_replica_set_of(d_name, &owner, &input_pods, &taken)
+        {
+            // `kubectl get deployments,pods` without the ReplicaSets: the pods show the
+            // deployment was reconciled; creating another ReplicaSet would double them.
+            c.warnings.push(format!(
+                "{}: Deployment {ns}/{d_name}: its ReplicaSet {rs_name} is not in the input; its pods are kept and no ReplicaSet is created",
+                objects[d.origin.doc].source,
+            ));
+            continue;
+        }
         if let Some(rs) = controllers::deployment_replica_set_to_create(&d.object, &owned, &taken) {
             if !owned.is_empty() {
                 c.warnings.push(format!(

@@ -382,6 +382,17 @@ mod tests {
     }
 
     #[test]
+    fn leading_and_trailing_separators_and_crlf() {
+        let (docs, errs) = parse("---\r\nkind: A\r\n---\r\nkind: B\r\nx: 1\r\n---\r\n");
+        assert!(errs.is_empty(), "{errs:?}");
+        let kinds: Vec<(usize, Option<&str>)> =
+            docs.iter().map(|d| (d.index, d.root.as_ref().and_then(|r| r.get_str("kind")))).collect();
+        assert_eq!(&kinds[..2], [(1, Some("A")), (2, Some("B"))]);
+        assert!(kinds[2..].iter().all(|(_, k)| k.is_none()));
+        assert_eq!(docs[1].root.as_ref().map(|r| r.line_of(&FieldPath::parse_kube("x"))), Some(5));
+    }
+
+    #[test]
     fn syntax_errors_name_document_and_line() {
         let (docs, errs) = parse("a: 1\n---\nb: [1, 2\nc: 3\n");
         assert_eq!(docs.len(), 1);

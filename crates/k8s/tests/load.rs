@@ -397,3 +397,84 @@ fn raw_documents_pass_through_for_other_crates() {
     assert_eq!(c.raw[0].source.line, 1);
     assert_eq!(c.unclaimed_kind_warnings(&["NodePool"]), ["skipping 2 objects of unsupported kind ConfigMap"]);
 }
+
+#[test]
+fn orphans_are_adopted_by_selector_once() {
+    let text = r#"
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: a}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: x}}
+  template:
+    metadata: {labels: {app: x}}
+    spec: {containers: [{name: c}]}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: b}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: x}}
+  template:
+    metadata: {labels: {app: x}}
+    spec: {containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: x1, labels: {app: x}}
+spec: {containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: x2, labels: {app: x}}
+spec: {containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: elsewhere, namespace: other, labels: {app: x}}
+spec: {containers: [{name: c}]}
+"#;
+    let c = load_text("orphans.yaml", text);
+    assert!(c.errors.is_empty(), "{:#?}", c.errors);
+    // `a` adopts both orphans of its namespace; `b` finds none left and creates its two.
+    let generated: Vec<String> = c.pods.iter().filter(|p| p.generated).map(|p| p.model.key()).collect();
+    assert_eq!(generated.len(), 2);
+    assert!(generated.iter().all(|k| k.starts_with("default/b-")), "{generated:?}");
+}
+
+#[test]
+fn deployments_whose_replica_set_is_missing_from_a_dump_are_not_doubled() {
+    let text = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop, uid: d1}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-7d4b9c8f5-aaaaa
+  namespace: shop
+  labels: {app: web, pod-template-hash: 7d4b9c8f5}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7d4b9c8f5, uid: rs1, controller: true}]
+spec: {nodeName: n1, containers: [{name: c}]}
+status: {phase: Running}
+"#;
+    let c = load_text("partial.yaml", text);
+    assert!(c.errors.is_empty(), "{:#?}", c.errors);
+    assert_eq!(pod_names(&c), ["shop/web-7d4b9c8f5-aaaaa"]);
+    assert!(c.replica_sets.is_empty());
+    assert_eq!(
+        c.warnings,
+        [
+            "partial.yaml: document 1: Deployment shop/web: its ReplicaSet web-7d4b9c8f5 is not in the input; its pods are kept and no ReplicaSet is created"
+        ]
+    );
+}
