@@ -19,6 +19,8 @@ enum Command {
     Schedule(commands::schedule::Args),
     /// Run an in-memory scheduler_perf-style workload and report pods/s.
     Bench(commands::bench::Args),
+    /// Replay a GPU cluster trace (the FGD paper's OpenB) and report allocation and fragmentation.
+    Trace(commands::trace::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Schedule(args) => commands::schedule::run(args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::Trace(args) => commands::trace::run(args),
     };
     match result {
         Ok(code) => code,
