@@ -85,6 +85,50 @@ impl Cluster {
     }
 }
 
+/// Why a single pod could not be admitted or converted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PodError {
+    Admission(admission::AdmissionError),
+    Invalid(Vec<convert::ConvertError>),
+}
+
+impl std::fmt::Display for PodError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PodError::Admission(e) => write!(f, "{e}"),
+            PodError::Invalid(errs) => {
+                let texts: Vec<String> = errs.iter().map(ToString::to_string).collect();
+                f.write_str(&texts.join("; "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for PodError {}
+
+/// One pod through admission and conversion, as the simulator does for the pods its
+/// controllers create: `pod` is mutated by the chain (defaults, priority, tolerations) and the
+/// model is returned. A pod without a name but with `generateName` is named by `names`.
+pub fn admit_and_convert(
+    pod: &mut Pod,
+    chain: &AdmissionChain,
+    priority_classes: &PriorityClasses,
+    names: &mut NameGenerator,
+) -> Result<model::Pod, PodError> {
+    let cx = AdmissionContext { priority_classes, already_admitted: admission::is_admitted(pod) };
+    chain.admit(pod, &cx).map_err(PodError::Admission)?;
+    let ns = ns_of(&pod.metadata).to_string();
+    if pod.metadata.name.as_deref().is_none_or(str::is_empty) {
+        let base = pod.metadata.generate_name.clone().unwrap_or_default();
+        pod.metadata.name = Some(names.generate(&ns, &base));
+    }
+    if pod.metadata.uid.as_deref().is_none_or(str::is_empty) {
+        let name = pod.metadata.name.clone().unwrap_or_default();
+        pod.metadata.uid = Some(controllers::deterministic_uid("Pod", &ns, &name));
+    }
+    convert::pod(pod).map_err(PodError::Invalid)
+}
+
 /// Reads, decodes and builds the cluster from `inputs`.
 pub fn load(inputs: &[Input], options: &LoadOptions) -> Cluster {
     let (sources, io_errors) = read_sources(inputs);

@@ -330,13 +330,14 @@ fn decode_object(source: Source, tree: Arc<Node>, out: &mut Decoded) {
         Some(Value::Str(s)) => s.clone(),
         None | Some(Value::Null) => String::new(),
         Some(_) => {
+            let type_name = kind_node.map_or("null", Node::type_name);
             out.errors.push(LoadError::at(
                 ErrorKind::Decode,
                 &source,
                 None,
                 tree.line_of(&FieldPath::root().key("kind")),
                 Some("kind".into()),
-                "invalid type: expected a string",
+                format!("invalid type: {type_name}, expected a string"),
             ));
             return;
         }
@@ -658,6 +659,23 @@ mod tests {
             unclaimed_kind_warnings(&d.raw, &["NodePool"]),
             ["skipping 3 objects of unsupported kind ConfigMap", "skipping 1 object of unsupported kind (no kind)"]
         );
+    }
+
+    #[test]
+    fn user_priority_classes_are_capped_and_kinds_must_be_strings() {
+        let d = decode(
+            "p.yaml",
+            "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: huge}\nvalue: 1000000001\n---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: system-node-critical}\nvalue: 2000001000\n---\nkind: [Pod]\n",
+        );
+        let msgs: Vec<String> = d.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            msgs,
+            [
+                "p.yaml: document 1 (PriorityClass huge), line 4: value: Forbidden: maximum allowed value of a user defined priority is 1000000000",
+                "p.yaml: document 3, line 11: kind: invalid type: list, expected a string",
+            ]
+        );
+        assert_eq!(d.objects.len(), 1);
     }
 
     #[test]

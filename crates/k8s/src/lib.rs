@@ -23,7 +23,7 @@ pub mod json;
 pub mod tree;
 pub mod yaml;
 
-pub use cluster::{Cluster, LoadOptions, Loaded, LoadedNode, LoadedPod, build, load};
+pub use cluster::{Cluster, LoadOptions, Loaded, LoadedNode, LoadedPod, PodError, admit_and_convert, build, load};
 pub use config::{LoadedConfig, load_scheduler_config, parse_scheduler_config};
 pub use decode::{Decoded, DecodedObject, Object, RawDocument, unclaimed_kind_warnings};
 pub use error::{ErrorKind, LoadError, Source};

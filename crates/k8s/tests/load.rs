@@ -478,3 +478,38 @@ status: {phase: Running}
         ]
     );
 }
+
+#[test]
+fn the_simulator_admits_and_converts_pods_one_at_a_time() {
+    use kubesched_k8s::admission::{AdmissionChain, PriorityClasses};
+    use kubesched_k8s::controllers::{NameGenerator, replicaset_pods_to_create};
+    let c = load_text("deploy.yaml", DEPLOYMENT);
+    let rs = &c.replica_sets[0].object;
+    let existing: Vec<&k8s_openapi::api::core::v1::Pod> = c.pods.iter().map(|p| &*p.object).collect();
+    let mut names = NameGenerator::new(0);
+    for p in &existing {
+        names.reserve("shop", p.metadata.name.as_deref().unwrap_or_default());
+    }
+    // Scale up by one: the ReplicaSet wants 4 and owns 3.
+    let mut scaled = (**rs).clone();
+    if let Some(s) = scaled.spec.as_mut() {
+        s.replicas = Some(4);
+    }
+    let mut new = replicaset_pods_to_create(&scaled, &existing, &mut names);
+    assert_eq!(new.len(), 1);
+    let model =
+        kubesched_k8s::admit_and_convert(&mut new[0], &AdmissionChain::standard(), &PriorityClasses::new(), &mut names)
+            .expect("admits");
+    assert_eq!(model.requests().cpu, 500);
+    assert_eq!(model.tolerations.len(), 2);
+    assert!(!pod_names(&c).contains(&model.key()));
+    let mut bad = new[0].clone();
+    if let Some(s) = bad.spec.as_mut() {
+        s.priority_class_name = Some("nope".into());
+        s.priority = None;
+    }
+    let err =
+        kubesched_k8s::admit_and_convert(&mut bad, &AdmissionChain::standard(), &PriorityClasses::new(), &mut names)
+            .expect_err("refused");
+    assert!(err.to_string().ends_with("is forbidden: no PriorityClass with name nope was found"), "{err}");
+}
