@@ -536,6 +536,17 @@ mod tests {
         }
     }
 
+    /// The cycle state after PreFilter, as the scheduling cycle hands it to PostFilter.
+    fn prefiltered(profile: &Profile, pod: &Pod, snap: &Snapshot) -> CycleState {
+        let mut state = profile.new_cycle_state();
+        for &p in &profile.pre_filter {
+            let r = profile.plugin(p).pre_filter(PodCx { pod, snapshot: snap }, &mut state.slots[p]);
+            assert!(r.status.is_success() || r.status.is_skip(), "{}: {:?}", profile.plugin(p).name(), r.status);
+            state.skip_filter[p] = r.status.is_skip();
+        }
+        state
+    }
+
     fn names(snap: &Snapshot, ids: &[PodId]) -> Vec<&'static str> {
         ids.iter().map(|&id| snap.pod(id).pod.name.as_str()).collect()
     }
@@ -664,7 +675,7 @@ mod tests {
         let profile = &s.profiles[0];
         let pod = pending("p", 2000, 50);
         let mut info = snap.node(n).clone();
-        let mut state = profile.new_cycle_state();
+        let mut state = prefiltered(profile, &pod, &snap);
         let allowed = pdb::disruptions_allowed(&snap);
         let (victims, violations) =
             select_victims_on_node(profile, &mut state, &pod, &snap, &mut info, snap.pdbs(), &allowed).unwrap();
@@ -687,8 +698,8 @@ mod tests {
         let allowed = pdb::disruptions_allowed(&snap);
         assert_eq!(allowed, [1]);
         let mut info = snap.node(n).clone();
-        let mut state = s.profiles[0].new_cycle_state();
         let pod = pending("p", 2000, 50);
+        let mut state = prefiltered(&s.profiles[0], &pod, &snap);
         let (victims, violations) =
             select_victims_on_node(&s.profiles[0], &mut state, &pod, &snap, &mut info, snap.pdbs(), &allowed).unwrap();
         assert_eq!((victims.len(), violations), (2, 1));
@@ -885,8 +896,8 @@ mod tests {
         snap.set_pdbs(vec![pdb_for("db", Some(0))]);
         let s = scheduler(1);
         let profile = &s.profiles[0];
-        let state = profile.new_cycle_state();
         let pod = pending("p", 1000, 50);
+        let state = prefiltered(profile, &pod, &snap);
         let allowed = pdb::disruptions_allowed(&snap);
         let nodes_of = |run: &DryRun| run.candidates.iter().map(|c| c.node.0).collect::<Vec<_>>();
         // From node 6, two wanted: 6 and 7 violate nothing → stop after two.
