@@ -29,5 +29,6 @@ pub mod rng;
 pub mod schedule;
 pub mod selector;
 pub mod snapshot;
+pub mod snapshot_index;
 
 pub use intern::Sym;

@@ -9,6 +9,7 @@ use crate::intern::Sym;
 use crate::labels::Labels;
 use crate::model::{HostPort, Namespace, Node, Pod, PodDisruptionBudget, WorkloadSelector};
 use crate::resources::Resources;
+use crate::snapshot_index::{IndexView, SnapshotIndex, namespace_labels_in};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -136,6 +137,9 @@ pub struct Snapshot {
     nominated: HashMap<NodeId, Vec<Arc<Pod>>>,
     pdbs: Vec<PodDisruptionBudget>,
     workload_selectors: Vec<WorkloadSelector>,
+    /// Pod counts per selector and topology domain, kept up to date by the mutators below
+    /// (InterPodAffinity, PodTopologySpread).
+    index: SnapshotIndex,
 }
 
 impl Snapshot {
@@ -158,6 +162,7 @@ impl Snapshot {
         self.tree_add(node.zone_key(), id);
         self.nodes.push(Some(NodeInfo::new(id, Arc::new(node))));
         self.rebuild_order();
+        self.index.nodes_changed();
         id
     }
 
@@ -171,6 +176,7 @@ impl Snapshot {
             info.node = Arc::new(node);
             info.generation += 1;
         }
+        self.index.nodes_changed();
         if old_zone != new_zone {
             // kube's nodeTree.updateNode: remove from the old zone, append to the new one.
             self.tree_remove(old_zone, id);
@@ -190,6 +196,7 @@ impl Snapshot {
         }
         self.nominated.remove(&id);
         self.rebuild_order();
+        self.index.nodes_changed();
         removed
     }
 
@@ -286,6 +293,7 @@ impl Snapshot {
         };
         if let Some(info) = self.nodes[node.0 as usize].as_mut() {
             info.account_pod(id, &pod);
+            self.index.pod_added(&pod, info, &self.namespaces);
         }
         self.pod_by_key.insert((pod.namespace, pod.name), id);
         self.pods[id.0 as usize] = Some(BoundPod { pod, node, gpus: Default::default() });
@@ -298,6 +306,7 @@ impl Snapshot {
         let bound = self.pods.get_mut(id.0 as usize)?.take()?;
         if let Some(info) = self.nodes[bound.node.0 as usize].as_mut() {
             info.unaccount_pod(id, &bound.pod);
+            self.index.pod_removed(&bound.pod, info, &self.namespaces);
         }
         if self.pod_by_key.get(&(bound.pod.namespace, bound.pod.name)) == Some(&id) {
             self.pod_by_key.remove(&(bound.pod.namespace, bound.pod.name));
@@ -377,6 +386,7 @@ impl Snapshot {
 
     pub fn add_namespace(&mut self, ns: Namespace) {
         self.namespaces.insert(ns.name, ns);
+        self.index.namespaces_changed();
     }
 
     pub fn namespace(&self, name: Sym) -> Option<&Namespace> {
@@ -386,10 +396,17 @@ impl Snapshot {
     /// Labels of a namespace; a namespace that was never declared has none (plus the
     /// `kubernetes.io/metadata.name` label the API server always sets).
     pub fn namespace_labels(&self, name: Sym) -> Labels {
-        match self.namespaces.get(&name) {
-            Some(ns) => ns.labels.clone(),
-            None => [(Sym::new("kubernetes.io/metadata.name"), name)].into_iter().collect(),
-        }
+        namespace_labels_in(&self.namespaces, name)
+    }
+
+    /// Declared namespaces by name.
+    pub fn namespaces_map(&self) -> &HashMap<Sym, Namespace> {
+        &self.namespaces
+    }
+
+    /// Locked access to the pod-count index (see [`crate::snapshot_index`]).
+    pub fn index(&self) -> IndexView<'_> {
+        self.index.view(self)
     }
 
     pub fn namespaces(&self) -> impl Iterator<Item = &Namespace> + '_ {

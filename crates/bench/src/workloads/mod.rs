@@ -7,12 +7,29 @@ use kubesched_core::model::{Node, Pod};
 
 pub mod basic;
 pub mod gpu;
+pub mod mixed;
 pub mod node_affinity;
+pub mod pod_affinity;
+pub mod pod_anti_affinity;
 pub mod preemption;
+pub mod preferred_affinity;
+pub mod preferred_topology_spread;
 pub mod taints;
+pub mod topology_spread;
 
-pub static ALL: &[Workload] =
-    &[basic::WORKLOAD, node_affinity::WORKLOAD, taints::WORKLOAD, gpu::WORKLOAD, preemption::WORKLOAD];
+pub static ALL: &[Workload] = &[
+    basic::WORKLOAD,
+    node_affinity::WORKLOAD,
+    taints::WORKLOAD,
+    gpu::WORKLOAD,
+    preemption::WORKLOAD,
+    pod_anti_affinity::WORKLOAD,
+    pod_affinity::WORKLOAD,
+    preferred_affinity::WORKLOAD,
+    topology_spread::WORKLOAD,
+    preferred_topology_spread::WORKLOAD,
+    mixed::WORKLOAD,
+];
 
 pub const GI: i64 = 1 << 30;
 pub const MI: i64 = 1 << 20;
