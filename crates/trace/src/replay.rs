@@ -44,6 +44,7 @@ pub enum Policy {
 }
 
 impl Policy {
+    /// The paper's policies, in the order of its figures.
     pub const ALL: &'static [Policy] =
         &[Policy::Fgd, Policy::BestFit, Policy::GpuPacking, Policy::GpuClustering, Policy::DotProduct, Policy::Random];
 

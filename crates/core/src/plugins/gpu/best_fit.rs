@@ -16,11 +16,11 @@ pub const NAME: &str = "BestFit";
 #[derive(Default)]
 pub struct BestFit {
     /// Ties among the best nodes follow this seeded node order (`nodeOrderSeed`).
-    pub node_order_seed: Option<u64>,
+    pub node_order: Option<super::NodeOrder>,
 }
 
 pub fn new(args: &ArgValue, path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
-    Ok(Arc::new(BestFit { node_order_seed: super::parse_node_order_seed(args, path, &[])? }))
+    Ok(Arc::new(BestFit { node_order: super::parse_node_order_seed(args, path, &[])?.map(super::NodeOrder::new) }))
 }
 
 /// The raw (pre-normalization) score.
@@ -51,7 +51,7 @@ impl Plugin for BestFit {
 
     fn normalize_scores(&self, _cx: PodCx<'_>, _state: &PluginState, nodes: &[&NodeInfo], scores: &mut [i64]) {
         min_max_normalize(scores);
-        super::break_ties(self.node_order_seed, nodes, scores);
+        super::break_ties(self.node_order.as_ref(), nodes, scores);
     }
 
     fn reserve(&self, pod: &Pod, _state: &PluginState, snapshot: &mut Snapshot, node: NodeId, pod_id: PodId) -> Status {

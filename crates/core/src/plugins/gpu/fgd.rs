@@ -41,17 +41,45 @@ const MEMO_LIMIT: usize = 1 << 20;
 /// Devices per node the memo handles; larger nodes are evaluated directly.
 const KEY_DEVICES: usize = 8;
 
+/// The order among nodes whose FGD scores are equal.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TieBreak {
+    /// The seeded node order alone (the artifact's rule).
+    NodeOrder,
+    /// The tighter node by [`super::best_fit`]'s score first, then the node order.
+    BestFit,
+}
+
 pub struct Fgd {
     workload: TargetWorkload,
     /// Ties among the best nodes follow this seeded node order (`nodeOrderSeed`).
-    pub node_order_seed: Option<u64>,
+    pub node_order: Option<super::NodeOrder>,
+    /// How nodes with equal scores are ordered before the node order (`tieBreak`).
+    pub tie_break: TieBreak,
+    /// Compare nodes by the exact fragmentation change rather than the artifact's integer
+    /// sigmoid score (`resolution: Exact`).
+    pub exact: bool,
     /// Distinct CPU requests of the shapes, ascending: free CPU matters only by its rank here.
     cpu_thresholds: Vec<i64>,
     memo: Mutex<Memo>,
 }
 
 pub fn new(args: &ArgValue, path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
-    let node_order_seed = super::parse_node_order_seed(args, path, &["targetWorkload"])?;
+    let node_order_seed = super::parse_node_order_seed(args, path, &["targetWorkload", "tieBreak", "resolution"])?;
+    let tie_break = match read::string(args.get("tieBreak"), &format!("{path}.tieBreak"))?.as_deref() {
+        None | Some("NodeOrder") => TieBreak::NodeOrder,
+        Some("BestFit") => TieBreak::BestFit,
+        Some(other) => {
+            return Err(FieldError::not_supported(format!("{path}.tieBreak"), other, &["NodeOrder", "BestFit"]));
+        }
+    };
+    let exact = match read::string(args.get("resolution"), &format!("{path}.resolution"))?.as_deref() {
+        None | Some("Sigmoid") => false,
+        Some("Exact") => true,
+        Some(other) => {
+            return Err(FieldError::not_supported(format!("{path}.resolution"), other, &["Sigmoid", "Exact"]));
+        }
+    };
     let wpath = format!("{path}.targetWorkload");
     let items = read::list(args.get("targetWorkload"), &wpath)?;
     if items.is_empty() {
@@ -98,7 +126,9 @@ pub fn new(args: &ArgValue, path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
         s.1 /= total;
     }
     let mut fgd = Fgd::new(TargetWorkload::new(shapes));
-    fgd.node_order_seed = node_order_seed;
+    fgd.node_order = node_order_seed.map(super::NodeOrder::new);
+    fgd.tie_break = tie_break;
+    fgd.exact = exact;
     Ok(Arc::new(fgd))
 }
 
@@ -107,7 +137,14 @@ impl Fgd {
         let mut cpu_thresholds: Vec<i64> = workload.shapes().iter().map(|(s, _)| s.cpu_milli).collect();
         cpu_thresholds.sort_unstable();
         cpu_thresholds.dedup();
-        Fgd { workload, node_order_seed: None, cpu_thresholds, memo: Mutex::new(Memo::default()) }
+        Fgd {
+            workload,
+            node_order: None,
+            tie_break: TieBreak::NodeOrder,
+            exact: false,
+            cpu_thresholds,
+            memo: Mutex::new(Memo::default()),
+        }
     }
 
     pub fn workload(&self) -> &TargetWorkload {
@@ -133,10 +170,10 @@ impl Fgd {
         model: Option<Sym>,
         cpu_left: i64,
         free: &[u16],
-    ) -> (i64, Option<SmallVec<[u8; 8]>>) {
+    ) -> (f64, Option<SmallVec<[u8; 8]>>) {
         let req = super::request(pod);
         if pod.requests().is_zero() {
-            return (MAX_NODE_SCORE, None);
+            return (f64::INFINITY, None);
         }
         let cpu_after = cpu_left - pod.non_zero_cpu();
         let model_idx = memo.model_index(&self.workload, model);
@@ -167,34 +204,41 @@ impl Fgd {
             }
         };
         match req {
-            None => (scores.first().map_or(0, |s| s.1), None),
-            Some(r) if !r.is_share() => (scores.first().map_or(0, |s| s.1), select_whole(r, free)),
+            None => (scores.first().map_or(f64::NEG_INFINITY, |s| s.1), None),
+            Some(r) if !r.is_share() => (scores.first().map_or(f64::NEG_INFINITY, |s| s.1), select_whole(r, free)),
             Some(r) => {
-                // The first device (by index) with the best score, as the artifact picks it.
-                let mut best: Option<(usize, i64)> = None;
+                // The first device (by index) with the best score, as the artifact picks it
+                // (or with the best exact change when `resolution: Exact`).
+                let mut best: Option<(usize, f64)> = None;
                 for (i, &f) in free.iter().enumerate() {
                     if f < r.milli {
                         continue;
                     }
-                    let s = scores.iter().find(|e| e.0 == f).map_or(0, |e| e.1);
-                    if best.is_none_or(|(_, b)| s > b) {
-                        best = Some((i, s));
+                    let d = scores.iter().find(|e| e.0 == f).map_or(f64::NEG_INFINITY, |e| e.1);
+                    let better = |b: f64| if self.exact { d.round() > b.round() } else { fgd_score(d) > fgd_score(b) };
+                    if best.is_none_or(|(_, b)| better(b)) {
+                        best = Some((i, d));
                     }
                 }
                 match best {
-                    Some((i, s)) => (s, Some(SmallVec::from_slice(&[i as u8]))),
-                    None => (0, None),
+                    Some((i, d)) => (d, Some(SmallVec::from_slice(&[i as u8]))),
+                    None => (f64::NEG_INFINITY, None),
                 }
             }
         }
     }
 }
 
-/// Scores per candidate free value (shares) or one score (whole GPUs, CPU-only pods).
-type Entry = SmallVec<[(u16, i64); 4]>;
+/// The fragmentation change `F_before − F_after` per candidate free value (shares), or one
+/// (whole GPUs, CPU-only pods).
+type Entry = SmallVec<[(u16, f64); 4]>;
 
-fn fgd_score(before: f64, after: f64) -> i64 {
-    let x = (before - after) / 1000.0;
+/// The artifact's score of a fragmentation change: `⌊sigmoid(Δ / 1000) × 100⌋`.
+fn fgd_score(delta: f64) -> i64 {
+    if delta == f64::INFINITY {
+        return MAX_NODE_SCORE;
+    }
+    let x = delta / 1000.0;
     (1.0 / (1.0 + (-x).exp()) * MAX_NODE_SCORE as f64) as i64
 }
 
@@ -203,7 +247,7 @@ fn score_entry(cw: &CompiledWorkload, req: Option<GpuRequest>, cpu_left: i64, cp
     let mut out = Entry::new();
     let mut after_free: SmallVec<[u16; 8]> = SmallVec::from_slice(free);
     match req {
-        None => out.push((0, fgd_score(before, cw.fragmentation(cpu_after, free)))),
+        None => out.push((0, before - cw.fragmentation(cpu_after, free))),
         Some(r) if !r.is_share() => {
             let mut left = r.count;
             for f in after_free.iter_mut() {
@@ -212,7 +256,7 @@ fn score_entry(cw: &CompiledWorkload, req: Option<GpuRequest>, cpu_left: i64, cp
                     left -= 1;
                 }
             }
-            out.push((0, fgd_score(before, cw.fragmentation(cpu_after, &after_free))));
+            out.push((0, before - cw.fragmentation(cpu_after, &after_free)));
         }
         Some(r) => {
             for i in 0..free.len() {
@@ -221,7 +265,7 @@ fn score_entry(cw: &CompiledWorkload, req: Option<GpuRequest>, cpu_left: i64, cp
                     continue;
                 }
                 after_free[i] = f - r.milli;
-                out.push((f, fgd_score(before, cw.fragmentation(cpu_after, &after_free))));
+                out.push((f, before - cw.fragmentation(cpu_after, &after_free)));
                 after_free[i] = f;
             }
         }
@@ -294,9 +338,9 @@ impl Hasher for FxHasher {
     }
 }
 
-/// Scores of the feasible nodes, by node id, computed once per cycle in PreScore.
+/// Fragmentation changes of the feasible nodes, by node id, computed once per cycle in PreScore.
 #[derive(Clone)]
-struct Scores(Vec<i64>);
+struct Scores(Vec<f64>);
 
 impl Plugin for Fgd {
     fn name(&self) -> &'static str {
@@ -307,13 +351,43 @@ impl Plugin for Fgd {
         Points::PRE_SCORE | Points::SCORE | Points::NORMALIZE | Points::RESERVE
     }
 
-    fn normalize_scores(&self, _cx: PodCx<'_>, _state: &PluginState, nodes: &[&NodeInfo], scores: &mut [i64]) {
-        super::break_ties(self.node_order_seed, nodes, scores);
+    fn normalize_scores(&self, cx: PodCx<'_>, state: &PluginState, nodes: &[&NodeInfo], scores: &mut [i64]) {
+        if !self.exact && self.tie_break == TieBreak::NodeOrder {
+            super::break_ties(self.node_order.as_ref(), nodes, scores);
+            return;
+        }
+        // The winner by (score or exact change, BestFit score, node order); it alone gets 100.
+        let deltas = state.get::<Scores>();
+        let key = |i: usize| -> (f64, i64) {
+            let primary = match deltas.and_then(|d| d.0.get(nodes[i].id.0 as usize)) {
+                // Whole milli-GPU: float noise must not separate equal changes.
+                Some(d) if self.exact => d.round(),
+                _ => scores[i] as f64,
+            };
+            let secondary =
+                if self.tie_break == TieBreak::BestFit { super::best_fit::raw_score(cx.pod, nodes[i]) } else { 0 };
+            (primary, secondary)
+        };
+        let mut winner: Option<(f64, i64, u64, usize)> = None;
+        for (i, node) in nodes.iter().enumerate() {
+            let (p, b) = key(i);
+            let r = self.node_order.as_ref().map_or(i as u64, |o| o.rank(node));
+            let better = winner.is_none_or(|(wp, wb, wr, _)| (p, b) > (wp, wb) || ((p, b) == (wp, wb) && r < wr));
+            if better {
+                winner = Some((p, b, r, i));
+            }
+        }
+        for s in scores.iter_mut() {
+            *s = (*s).min(MAX_NODE_SCORE - 1);
+        }
+        if let Some((_, _, _, i)) = winner {
+            scores[i] = MAX_NODE_SCORE;
+        }
     }
 
     fn pre_score(&self, cx: PodCx<'_>, state: &mut PluginState, feasible: &[&NodeInfo]) -> Status {
         let max_id = feasible.iter().map(|n| n.id.0 as usize).max().unwrap_or(0);
-        let mut scores = vec![0i64; max_id + 1];
+        let mut scores = vec![f64::NEG_INFINITY; max_id + 1];
         let mut memo = self.lock();
         for node in feasible {
             let cpu_left = node.node.allocatable.cpu - node.requested.cpu;
@@ -325,11 +399,11 @@ impl Plugin for Fgd {
     }
 
     fn score(&self, cx: PodCx<'_>, state: &PluginState, node: &NodeInfo) -> i64 {
-        if let Some(s) = state.get::<Scores>().and_then(|s| s.0.get(node.id.0 as usize)) {
-            return *s;
+        if let Some(d) = state.get::<Scores>().and_then(|s| s.0.get(node.id.0 as usize)) {
+            return fgd_score(*d);
         }
         let cpu_left = node.node.allocatable.cpu - node.requested.cpu;
-        self.evaluate(&mut self.lock(), cx.pod, node_model(node), cpu_left, &free_devices(node)).0
+        fgd_score(self.evaluate(&mut self.lock(), cx.pod, node_model(node), cpu_left, &free_devices(node)).0)
     }
 
     fn reserve(&self, pod: &Pod, _state: &PluginState, snapshot: &mut Snapshot, node: NodeId, pod_id: PodId) -> Status {
@@ -420,6 +494,29 @@ mod tests {
         let idle2 = s.add_node(gpu_node("idle2", 32_000, 2, "T4"));
         assert_eq!(score_of(&f, &s, &cpu_pod("c", 30_000), idle2), 26);
         assert_eq!(f.lock().map.len(), 4, "idle and idle2 share one memo entry for the CPU pod");
+    }
+
+    #[test]
+    fn best_fit_tie_break_prefers_the_tighter_node_among_equal_scores() {
+        let mut s = Snapshot::new();
+        let idle = s.add_node(gpu_node("idle", 32_000, 2, "T4"));
+        let busy = s.add_node(gpu_node("busy", 32_000, 2, "T4"));
+        // CPU only on `busy`: both nodes keep [1000, 1000] free and the same FGD score for a
+        // whole GPU (Δ = 0 → 50), but `busy` has less CPU left, so BestFit prefers it.
+        place(&mut s, busy, cpu_pod("c", 16_000), &[]);
+        let mut f = Fgd::new(workload());
+        f.tie_break = TieBreak::BestFit;
+        let pod = whole_pod("w", 1000, 1);
+        let cx = PodCx { pod: &pod, snapshot: &s };
+        let nodes: Vec<&NodeInfo> = s.nodes().collect();
+        let mut st = PluginState::default();
+        assert!(f.pre_score(cx, &mut st, &nodes).is_success());
+        let mut scores: Vec<i64> = nodes.iter().map(|n| f.score(cx, &st, n)).collect();
+        assert_eq!(scores, [50, 50]);
+        f.normalize_scores(cx, &st, &nodes, &mut scores);
+        let winner = nodes[scores.iter().position(|&x| x == 100).unwrap()].id;
+        assert_eq!(winner, busy);
+        assert_ne!(winner, idle);
     }
 
     #[test]

@@ -19,11 +19,13 @@ const MAX_SPEC_GPU: i64 = 8000;
 #[derive(Default)]
 pub struct GpuClustering {
     /// Ties among the best nodes follow this seeded node order (`nodeOrderSeed`).
-    pub node_order_seed: Option<u64>,
+    pub node_order: Option<super::NodeOrder>,
 }
 
 pub fn new(args: &ArgValue, path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
-    Ok(Arc::new(GpuClustering { node_order_seed: super::parse_node_order_seed(args, path, &[])? }))
+    Ok(Arc::new(GpuClustering {
+        node_order: super::parse_node_order_seed(args, path, &[])?.map(super::NodeOrder::new),
+    }))
 }
 
 /// 0 for a share, `k` for `k` whole GPUs.
@@ -66,7 +68,7 @@ impl Plugin for GpuClustering {
     }
 
     fn normalize_scores(&self, _cx: PodCx<'_>, _state: &PluginState, nodes: &[&NodeInfo], scores: &mut [i64]) {
-        super::break_ties(self.node_order_seed, nodes, scores);
+        super::break_ties(self.node_order.as_ref(), nodes, scores);
     }
 
     fn score(&self, cx: PodCx<'_>, _state: &PluginState, node: &NodeInfo) -> i64 {

@@ -18,11 +18,11 @@ pub const NAME: &str = "GpuPacking";
 #[derive(Default)]
 pub struct GpuPacking {
     /// Ties among the best nodes follow this seeded node order (`nodeOrderSeed`).
-    pub node_order_seed: Option<u64>,
+    pub node_order: Option<super::NodeOrder>,
 }
 
 pub fn new(args: &ArgValue, path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
-    Ok(Arc::new(GpuPacking { node_order_seed: super::parse_node_order_seed(args, path, &[])? }))
+    Ok(Arc::new(GpuPacking { node_order: super::parse_node_order_seed(args, path, &[])?.map(super::NodeOrder::new) }))
 }
 
 pub fn packing_score(pod: &Pod, node: &NodeInfo) -> i64 {
@@ -70,7 +70,7 @@ impl Plugin for GpuPacking {
     }
 
     fn normalize_scores(&self, _cx: PodCx<'_>, _state: &PluginState, nodes: &[&NodeInfo], scores: &mut [i64]) {
-        super::break_ties(self.node_order_seed, nodes, scores);
+        super::break_ties(self.node_order.as_ref(), nodes, scores);
     }
 
     fn score(&self, cx: PodCx<'_>, _state: &PluginState, node: &NodeInfo) -> i64 {

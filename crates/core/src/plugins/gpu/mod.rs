@@ -115,18 +115,54 @@ pub(crate) fn node_rank(seed: u64, name: &str) -> u64 {
     z ^ (z >> 31)
 }
 
+/// A seeded pseudo-random order of nodes (by name), with each node's rank cached by node id.
+pub struct NodeOrder {
+    seed: u64,
+    ranks: std::sync::Mutex<Vec<Option<(crate::intern::Sym, u64)>>>,
+}
+
+impl NodeOrder {
+    pub fn new(seed: u64) -> NodeOrder {
+        NodeOrder { seed, ranks: std::sync::Mutex::new(Vec::new()) }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The node's rank: lower comes first.
+    pub fn rank(&self, node: &NodeInfo) -> u64 {
+        let i = node.id.0 as usize;
+        let mut ranks = match self.ranks.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(Some((name, r))) = ranks.get(i)
+            && *name == node.name()
+        {
+            return *r;
+        }
+        let r = node_rank(self.seed, node.name().as_str());
+        if ranks.len() <= i {
+            ranks.resize(i + 1, None);
+        }
+        ranks[i] = Some((node.name(), r));
+        r
+    }
+}
+
 /// With a `nodeOrderSeed`, the best-scoring node that comes first in the seeded order of node
 /// names gets 100 and every other node at most 99, so that the choice among equal best scores
 /// is that order's, not kube-scheduler's random one. This is the FGD artifact's rule: it
 /// prefixes node names with a seeded permutation and breaks ties by the smallest name. Without
 /// a seed the scores are left alone.
-pub(crate) fn break_ties(seed: Option<u64>, nodes: &[&NodeInfo], scores: &mut [i64]) {
-    let Some(seed) = seed else { return };
+pub(crate) fn break_ties(order: Option<&NodeOrder>, nodes: &[&NodeInfo], scores: &mut [i64]) {
+    let Some(order) = order else { return };
     let Some(&max) = scores.iter().max() else { return };
     let mut winner: Option<(u64, usize)> = None;
     for (i, (&s, n)) in scores.iter().zip(nodes).enumerate() {
         if s == max {
-            let r = node_rank(seed, n.name().as_str());
+            let r = order.rank(n);
             if winner.is_none_or(|(wr, _)| r < wr) {
                 winner = Some((r, i));
             }
@@ -167,13 +203,13 @@ mod tests {
         let tied = [1usize, 3, 4];
         let first = *tied.iter().min_by_key(|&&i| ranks[i]).unwrap();
         let mut scores = [10, 70, 20, 70, 70, 69];
-        break_ties(Some(5), &nodes, &mut scores);
+        break_ties(Some(&NodeOrder::new(5)), &nodes, &mut scores);
         let mut expected = [10, 70, 20, 70, 70, 69];
         expected[first] = 100;
         assert_eq!(scores, expected);
         // 100s that lose the tie drop to 99; without a seed nothing changes.
         let mut scores = [100, 100, 0, 0, 0, 0];
-        break_ties(Some(5), &nodes, &mut scores);
+        break_ties(Some(&NodeOrder::new(5)), &nodes, &mut scores);
         assert_eq!(scores.iter().filter(|&&x| x == 100).count(), 1);
         assert_eq!(scores.iter().filter(|&&x| x == 99).count(), 1);
         let mut scores = [100, 100, 0, 0, 0, 0];
