@@ -30,7 +30,7 @@ use crate::selector::{LabelSelector, NodeSelector};
 use crate::snapshot::{NodeInfo, Snapshot};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// Past this many registered queries the query cache is dropped and rebuilt on demand, so that
 /// a stream of pods with ever-new selectors cannot grow it without bound.
@@ -71,9 +71,13 @@ pub type SymMap<V> = HashMap<Sym, V, BuildHasherDefault<SymHasher>>;
 /// The labels of namespace `name` in `namespaces`; an undeclared namespace carries only the
 /// `kubernetes.io/metadata.name` label the API server always sets.
 pub fn namespace_labels_in(namespaces: &HashMap<Sym, Namespace>, name: Sym) -> Labels {
+    static METADATA_NAME: OnceLock<Sym> = OnceLock::new();
     match namespaces.get(&name) {
         Some(ns) => ns.labels.clone(),
-        None => [(Sym::new("kubernetes.io/metadata.name"), name)].into_iter().collect(),
+        None => {
+            let key = *METADATA_NAME.get_or_init(|| Sym::new("kubernetes.io/metadata.name"));
+            [(key, name)].into_iter().collect()
+        }
     }
 }
 
@@ -372,6 +376,37 @@ impl DomainCounts {
     }
 }
 
+/// Counts per domain of one topology key. When the key is `kubernetes.io/hostname` and every
+/// node has its own hostname, a domain is a node and the count is read by node id.
+#[derive(Clone, Debug)]
+pub struct KeyCounts {
+    pub domains: Arc<DomainCounts>,
+    /// Counts by node id, valid for the node's own domain.
+    per_node: Option<Arc<Vec<i32>>>,
+}
+
+impl KeyCounts {
+    /// The count of the domain of `node`, whose value of the key is `value`.
+    #[inline]
+    pub fn on_node(&self, node: &NodeInfo, value: Sym) -> i32 {
+        match &self.per_node {
+            Some(v) => v.get(node.id.0 as usize).copied().unwrap_or(0),
+            None => self.domains.get(value),
+        }
+    }
+
+    /// The count of domain `value`.
+    #[inline]
+    pub fn get(&self, value: Sym) -> i32 {
+        self.domains.get(value)
+    }
+
+    #[inline]
+    pub fn total(&self) -> i64 {
+        self.domains.total()
+    }
+}
+
 /// What kind of existing-pod term a group holds.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub enum TermKind {
@@ -438,7 +473,7 @@ struct FilterEntry {
 struct GroupEntry {
     key: TermGroupKey,
     /// Term occurrences on each node id.
-    node_counts: Vec<i32>,
+    node_counts: Arc<Vec<i32>>,
     occurrences: i64,
     /// `None` after a node change; rebuilt from `node_counts` on next read.
     table: Option<Arc<DomainCounts>>,
@@ -454,6 +489,9 @@ struct IndexInner {
     filters: Vec<FilterEntry>,
     groups: Vec<GroupEntry>,
     group_ids: HashMap<TermGroupKey, usize>,
+    /// Every node carries a `kubernetes.io/hostname` label and no two share a value, so a
+    /// hostname domain is a node. `None` until computed after a node change.
+    hostname_unique: Option<bool>,
 }
 
 fn bump(v: &mut Vec<i32>, i: usize, delta: i32) {
@@ -479,6 +517,19 @@ impl IndexInner {
         for g in &mut self.groups {
             g.table = None;
         }
+        self.hostname_unique = None;
+    }
+
+    fn hostname_unique(&mut self, snapshot: &Snapshot) -> bool {
+        if let Some(u) = self.hostname_unique {
+            return u;
+        }
+        let mut seen: SymMap<()> = SymMap::default();
+        let unique = snapshot
+            .nodes_in_insertion_order()
+            .all(|n| n.labels().get(Sym::HOSTNAME).is_some_and(|h| seen.insert(h, ()).is_none()));
+        self.hostname_unique = Some(unique);
+        unique
     }
 
     fn pod_changed(&mut self, pod: &Pod, node: &NodeInfo, namespaces: &HashMap<Sym, Namespace>, delta: i32) {
@@ -521,7 +572,7 @@ impl IndexInner {
                 None => {
                     self.groups.push(GroupEntry {
                         key: key.clone(),
-                        node_counts: Vec::new(),
+                        node_counts: Arc::new(Vec::new()),
                         occurrences: 0,
                         table: Some(Arc::new(DomainCounts::new(false))),
                     });
@@ -530,7 +581,7 @@ impl IndexInner {
                 }
             };
             let g = &mut self.groups[gi];
-            bump(&mut g.node_counts, n, delta);
+            bump(Arc::make_mut(&mut g.node_counts), n, delta);
             g.occurrences += delta as i64;
             if let Some(table) = g.table.as_mut()
                 && let Some(v) = labels.get(g.key.topology_key)
@@ -721,16 +772,31 @@ impl IndexView<'_> {
         self.inner.queries[qi].node_counts.clone()
     }
 
-    /// Calls `f` with every group of existing pods' terms of one of `kinds` (in no particular
-    /// order; callers only sum) and its per-domain counts.
-    pub fn for_each_group(&mut self, kinds: &[TermKind], mut f: impl FnMut(&TermGroupKey, &Arc<DomainCounts>)) {
+    /// The pods matching `query` per domain of `key` over every node carrying it, with the
+    /// per-node fast path when `key` is a node-unique hostname.
+    pub fn key_counts(&mut self, query: &PodQuery, key: Sym) -> KeyCounts {
         let snapshot = self.snapshot;
+        let domains = self.inner.table(snapshot, query, &TableSpec::sparse(key));
+        let per_node = (key == Sym::HOSTNAME && self.inner.hostname_unique(snapshot)).then(|| {
+            let qi = self.inner.query_id(snapshot, query);
+            self.inner.queries[qi].node_counts.clone()
+        });
+        KeyCounts { domains, per_node }
+    }
+
+    /// Calls `f` with every group of existing pods' terms of one of `kinds` (in no particular
+    /// order; callers only sum) and its counts per domain of the term's key.
+    pub fn for_each_group(&mut self, kinds: &[TermKind], mut f: impl FnMut(&TermGroupKey, &KeyCounts)) {
+        let snapshot = self.snapshot;
+        let unique = self.inner.hostname_unique(snapshot);
         for gi in 0..self.inner.groups.len() {
             if !kinds.contains(&self.inner.groups[gi].key.kind) {
                 continue;
             }
-            let table = self.inner.group_table(snapshot, gi);
-            f(&self.inner.groups[gi].key, &table);
+            let domains = self.inner.group_table(snapshot, gi);
+            let g = &self.inner.groups[gi];
+            let per_node = (unique && g.key.topology_key == Sym::HOSTNAME).then(|| g.node_counts.clone());
+            f(&g.key, &KeyCounts { domains, per_node });
         }
     }
 
@@ -785,7 +851,18 @@ impl IndexView<'_> {
             };
             let got = self.inner.group_table(snapshot, gi);
             let want = fresh.group_table(snapshot, fi);
-            if got.sorted() != want.sorted() || self.inner.groups[gi].occurrences != fresh.groups[fi].occurrences {
+            let trim = |v: &[i32]| {
+                let mut v = v.to_vec();
+                while v.last() == Some(&0) {
+                    v.pop();
+                }
+                v
+            };
+            let (a, b) = (&self.inner.groups[gi], &fresh.groups[fi]);
+            if got.sorted() != want.sorted()
+                || a.occurrences != b.occurrences
+                || trim(&a.node_counts) != trim(&b.node_counts)
+            {
                 return Err(format!("group {key:?}: incremental {:?}, recomputed {:?}", got.sorted(), want.sorted()));
             }
         }
@@ -903,8 +980,15 @@ mod tests {
             ids.push(s.add_pod(Arc::new(pod), s.node_id(Sym::new(node)).unwrap()));
         }
         let mut seen = Vec::new();
-        s.index().for_each_group(&[TermKind::RequiredAntiAffinity], |k, t| seen.push((k.topology_key, t.sorted())));
-        assert_eq!(seen, [(Sym::HOSTNAME, vec![("n1", 2), ("n2", 1)])]);
+        s.index().for_each_group(&[TermKind::RequiredAntiAffinity], |k, t| {
+            seen.push((
+                k.topology_key,
+                t.domains.sorted(),
+                t.on_node(s.node_by_name(Sym::new("n1")).unwrap(), Sym::EMPTY),
+            ))
+        });
+        // Per domain, and per node through the hostname fast path (the value is not consulted).
+        assert_eq!(seen, [(Sym::HOSTNAME, vec![("n1", 2), ("n2", 1)], 2)]);
         for id in ids {
             s.remove_pod(id);
         }

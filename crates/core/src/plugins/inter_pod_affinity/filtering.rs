@@ -7,12 +7,12 @@ use crate::intern::Sym;
 use crate::labels::Labels;
 use crate::model::{Pod, PodAffinityTerm};
 use crate::snapshot::NodeInfo;
-use crate::snapshot_index::{DomainCounts, PodQuery, QueryTerm, TableSpec, TermKind};
+use crate::snapshot_index::{KeyCounts, PodQuery, QueryTerm, TermKind};
 use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// The tables whose counts add up for one topology key.
-type KeyTables = (Sym, SmallVec<[Arc<DomainCounts>; 1]>);
+type KeyTables = (Sym, SmallVec<[KeyCounts; 1]>);
 
 /// kube-scheduler's `topologyToMatchedTermCount`: a count per (topology key, value), here the sum
 /// of shared per-domain tables plus the adjustments AddPod/RemovePod made to this cycle's copy.
@@ -25,7 +25,7 @@ pub(super) struct TopologyCounts {
 }
 
 impl TopologyCounts {
-    fn push(&mut self, key: Sym, table: Arc<DomainCounts>) {
+    fn push(&mut self, key: Sym, table: KeyCounts) {
         match self.keys.iter_mut().find(|(k, _)| *k == key) {
             Some((_, tables)) => tables.push(table),
             None => self.keys.push((key, smallvec::smallvec![table])),
@@ -55,16 +55,30 @@ impl TopologyCounts {
     }
 
     /// The count of `(key, value)`.
-    #[inline]
     pub(super) fn get(&self, key: Sym, value: Sym) -> i64 {
         let mut n: i64 = 0;
         if let Some((_, tables)) = self.keys.iter().find(|(k, _)| *k == key) {
             n = tables.iter().map(|t| t.get(value) as i64).sum();
         }
-        if !self.delta.is_empty() {
-            n += self.delta.iter().filter(|&&(k, v, _)| k == key && v == value).map(|&(_, _, d)| d).sum::<i64>();
+        n + self.delta_of(key, value)
+    }
+
+    #[inline]
+    fn delta_of(&self, key: Sym, value: Sym) -> i64 {
+        if self.delta.is_empty() {
+            return 0;
         }
-        n
+        self.delta.iter().filter(|&&(k, v, _)| k == key && v == value).map(|&(_, _, d)| d).sum::<i64>()
+    }
+
+    /// The count of `(key, value)` where `value` is `node`'s value of `key`.
+    #[inline]
+    pub(super) fn get_on(&self, key: Sym, node: &NodeInfo, value: Sym) -> i64 {
+        let mut n: i64 = 0;
+        if let Some((_, tables)) = self.keys.iter().find(|(k, _)| *k == key) {
+            n = tables.iter().map(|t| t.on_node(node, value) as i64).sum();
+        }
+        n + self.delta_of(key, value)
     }
 
     /// Σ of all counts (0 exactly when kube's map would be empty: counts never go negative).
@@ -76,10 +90,11 @@ impl TopologyCounts {
     /// True when some `(key, value)` of the node's labels has a positive count (the loops of
     /// `satisfyPodAntiAffinity` and `satisfyExistingPodsAntiAffinity`).
     #[inline]
-    pub(super) fn any_positive(&self, labels: &Labels) -> bool {
+    pub(super) fn any_positive(&self, node: &NodeInfo) -> bool {
+        let labels = node.labels();
         for (key, _) in &self.keys {
             if let Some(v) = labels.get(*key)
-                && self.get(*key, v) > 0
+                && self.get_on(*key, node, v) > 0
             {
                 return true;
             }
@@ -166,13 +181,13 @@ pub(super) fn pre_filter(cx: PodCx<'_>) -> Option<PreFilterState> {
         let query =
             PodQuery { terms: terms.affinity.iter().map(|(t, _)| t.clone()).collect(), skip_terminating: false };
         for &(_, key) in &terms.affinity {
-            affinity.push(key, index.domain_counts(&query, &TableSpec::sparse(key)));
+            affinity.push(key, index.key_counts(&query, key));
         }
     }
     let mut anti_affinity = TopologyCounts::default();
     for (term, key) in &terms.anti_affinity {
         let query = PodQuery { terms: vec![term.clone()], skip_terminating: false };
-        anti_affinity.push(*key, index.domain_counts(&query, &TableSpec::sparse(*key)));
+        anti_affinity.push(*key, index.key_counts(&query, *key));
     }
     drop(index);
     let self_match = terms.all_affinity_match(pod, || terms.ns_labels.clone());
@@ -189,13 +204,14 @@ impl PreFilterState {
     /// `satisfyPodAffinity`: every term's key on the node, and matching pods in each term's
     /// domain, unless no pod anywhere matches and the pod matches its own terms.
     #[inline]
-    fn satisfies_affinity(&self, labels: &Labels) -> bool {
+    fn satisfies_affinity(&self, node: &NodeInfo) -> bool {
+        let labels = node.labels();
         let mut pods_exist = true;
         for &(_, key) in &self.terms.affinity {
             match labels.get(key) {
                 None => return false,
                 Some(v) => {
-                    if self.affinity.get(key, v) <= 0 {
+                    if self.affinity.get_on(key, node, v) <= 0 {
                         pods_exist = false;
                     }
                 }
@@ -206,14 +222,13 @@ impl PreFilterState {
 
     #[inline]
     pub(super) fn filter(&self, node: &NodeInfo) -> Status {
-        let labels = node.labels();
-        if !self.terms.affinity.is_empty() && !self.satisfies_affinity(labels) {
+        if !self.terms.affinity.is_empty() && !self.satisfies_affinity(node) {
             return Status::unresolvable(ERR_REASON_AFFINITY);
         }
-        if self.anti_affinity.any_positive(labels) {
+        if self.anti_affinity.any_positive(node) {
             return Status::unschedulable(ERR_REASON_ANTI_AFFINITY);
         }
-        if self.existing_anti_affinity.any_positive(labels) {
+        if self.existing_anti_affinity.any_positive(node) {
             return Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY);
         }
         Status::success()

@@ -6,14 +6,13 @@ use crate::intern::Sym;
 use crate::model::WeightedPodAffinityTerm;
 use crate::schedule::MAX_NODE_SCORE;
 use crate::snapshot::NodeInfo;
-use crate::snapshot_index::{DomainCounts, PodQuery, QueryTerm, TableSpec, TermKind};
-use std::sync::Arc;
+use crate::snapshot_index::{KeyCounts, PodQuery, QueryTerm, TermKind};
 
 /// kube's `topologyScore` as a list of weighted per-domain counts: the score of a node is
 /// Σ weight × count(node's value of key) over the entries whose key the node carries.
 #[derive(Clone, Debug)]
 pub(super) struct PreScoreState {
-    contributions: Vec<(Sym, i64, Arc<DomainCounts>)>,
+    contributions: Vec<(Sym, i64, KeyCounts)>,
 }
 
 /// PreScore: `None` means Skip — `ignorePreferredTermsOfExistingPods` with no preferred terms
@@ -41,7 +40,7 @@ pub(super) fn pre_score(pl: &InterPodAffinity, cx: PodCx<'_>) -> Option<PreScore
             let key = w.term.topology_key;
             let query =
                 PodQuery { terms: vec![QueryTerm::of_affinity_term(&w.term, pod.namespace)], skip_terminating: false };
-            let table = index.domain_counts(&query, &TableSpec::sparse(key));
+            let table = index.key_counts(&query, key);
             if table.total() > 0 {
                 touched = true;
                 contributions.push((key, sign * w.weight as i64, table));
@@ -80,7 +79,7 @@ impl PreScoreState {
         let mut score = 0i64;
         for (key, weight, table) in &self.contributions {
             if let Some(v) = labels.get(*key) {
-                score += weight * table.get(v) as i64;
+                score += weight * table.on_node(node, v) as i64;
             }
         }
         score

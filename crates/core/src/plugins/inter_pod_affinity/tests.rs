@@ -566,8 +566,13 @@ fn random_cluster(g: &mut Gen) -> Snapshot {
         name: Sym::new("ns2"),
         labels: [("team", "blue"), ("kubernetes.io/metadata.name", "ns2")].into_iter().collect(),
     });
+    // Sometimes two nodes share a hostname label (the hostname is then a two-node domain).
+    let shared_hostname = g.chance(30);
     for i in 0..8 {
         let mut b = NodeBuilder::new(&format!("n{i}"));
+        if shared_hostname && i == 7 {
+            b = b.label("kubernetes.io/hostname", "n6");
+        }
         if g.chance(85) {
             b = b.zone(g.pick(&["z1", "z2", "z3"]));
         }

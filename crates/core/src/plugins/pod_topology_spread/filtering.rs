@@ -23,6 +23,8 @@ struct HardConstraint {
     delta: Vec<(Sym, i64)>,
     /// The global minimum, 0 when there are fewer eligible domains than `minDomains`.
     min_match: i64,
+    /// Even the fullest domain is within the skew: Filter only checks that the key exists.
+    all_pass: bool,
 }
 
 impl HardConstraint {
@@ -40,8 +42,8 @@ impl HardConstraint {
     /// `MaxInt32` sentinel.
     fn compute_min(&mut self) {
         let mut domains = self.counts.num_domains();
-        let min = if self.delta.is_empty() {
-            self.counts.min()
+        let (min, max) = if self.delta.is_empty() {
+            (self.counts.min(), self.counts.histogram().and_then(|h| h.keys().next_back().copied()))
         } else {
             // The counts with the adjustments applied: exact, where kube's two critical paths are
             // exact for the single-node changes AddPod/RemovePod make.
@@ -60,10 +62,13 @@ impl HardConstraint {
                 }
                 *hist.entry(base + d as i32).or_insert(0) += 1;
             }
-            hist.keys().next().copied()
+            (hist.keys().next().copied(), hist.keys().next_back().copied())
         };
         self.min_match =
             if (domains as i64) < self.c.min_domains as i64 { 0 } else { min.map_or(i32::MAX as i64, |m| m as i64) };
+        // Domains without an entry count 0, never more than the fullest one.
+        let max = max.map_or(0, |m| (m as i64).max(0));
+        self.all_pass = max + self.self_match - self.min_match <= self.c.max_skew as i64;
     }
 }
 
@@ -95,6 +100,7 @@ pub(super) fn pre_filter(pl: &PodTopologySpread, cx: PodCx<'_>) -> Option<PreFil
                 counts,
                 delta: Vec::new(),
                 min_match: 0,
+                all_pass: false,
             };
             hc.compute_min();
             hc
@@ -113,6 +119,9 @@ impl PreFilterState {
             let Some(value) = labels.get(hc.c.topology_key) else {
                 return Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
             };
+            if hc.all_pass {
+                continue;
+            }
             let skew = hc.match_num(value) + hc.self_match - hc.min_match;
             if skew > hc.c.max_skew as i64 {
                 return Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
