@@ -172,11 +172,15 @@ impl Snapshot {
         self.count_images(&old, -1);
         self.count_images(&node, 1);
         let (old_zone, new_zone) = (old.zone_key(), node.zone_key());
+        // The index depends on labels (domains, node affinity) and taints (inclusion policies).
+        let relabelled = old.labels != node.labels || old.taints != node.taints;
         if let Some(info) = self.nodes[id.0 as usize].as_mut() {
             info.node = Arc::new(node);
             info.generation += 1;
         }
-        self.index.nodes_changed();
+        if relabelled {
+            self.index.nodes_changed();
+        }
         if old_zone != new_zone {
             // kube's nodeTree.updateNode: remove from the old zone, append to the new one.
             self.tree_remove(old_zone, id);

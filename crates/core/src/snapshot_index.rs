@@ -874,7 +874,7 @@ impl IndexView<'_> {
 mod tests {
     use super::*;
     use crate::builders::{NodeBuilder, PodBuilder};
-    use crate::model::Affinity;
+    use crate::model::{Affinity, PodAffinity};
 
     fn sel(k: &str, v: &str) -> LabelSelector {
         LabelSelector::from_match_labels([(k, v)])
@@ -950,6 +950,10 @@ mod tests {
         let zone = TableSpec::sparse(Sym::ZONE);
         assert_eq!(s.index().domain_counts(&q, &zone).total(), 0);
         let id = s.node_id(Sym::new("n4")).unwrap();
+        // A change that leaves labels and taints alone keeps the tables.
+        let before = s.index().domain_counts(&q, &zone);
+        s.update_node(id, NodeBuilder::new("n4").cpu_milli(8000).build());
+        assert!(Arc::ptr_eq(&before, &s.index().domain_counts(&q, &zone)));
         let relabelled = NodeBuilder::new("n4").zone("c").build();
         s.update_node(id, relabelled);
         assert_eq!(s.index().domain_counts(&q, &zone).sorted(), [("c", 1)]);
@@ -994,5 +998,105 @@ mod tests {
         }
         assert_eq!(s.index().num_groups(), 0);
         s.index().verify().unwrap();
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Add { node: usize, app: usize, ns: usize, terminating: bool, anti: bool },
+        Remove(usize),
+        Relabel { node: usize, zone: usize },
+        Namespace { ns: usize, team: usize },
+        Query { app: usize, ns: usize, key: usize, filtered: bool, ns_selector: bool },
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => (0..4usize, 0..3usize, 0..2usize, any::<bool>(), any::<bool>())
+                .prop_map(|(node, app, ns, terminating, anti)| Op::Add { node, app, ns, terminating, anti }),
+            2 => (0..64usize).prop_map(Op::Remove),
+            1 => (0..4usize, 0..3usize).prop_map(|(node, zone)| Op::Relabel { node, zone }),
+            1 => (0..2usize, 0..2usize).prop_map(|(ns, team)| Op::Namespace { ns, team }),
+            2 => (0..3usize, 0..2usize, 0..2usize, any::<bool>(), any::<bool>())
+                .prop_map(|(app, ns, key, filtered, ns_selector)| Op::Query { app, ns, key, filtered, ns_selector }),
+        ]
+    }
+
+    const APPS: [&str; 3] = ["web", "db", "cache"];
+    const NAMESPACES: [&str; 2] = ["ns1", "ns2"];
+    const ZONES: [&str; 3] = ["a", "b", ""];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+        /// After any sequence of pod adds/removes, node relabels and namespace changes, every
+        /// registered query, table and term group equals a recomputation from scratch.
+        #[test]
+        fn incremental_index_equals_recomputation(ops in proptest::collection::vec(op(), 1..80)) {
+            let mut s = snapshot();
+            let names: Vec<Sym> = s.nodes_in_insertion_order().map(|n| n.name()).collect();
+            let mut placed: Vec<crate::snapshot::PodId> = Vec::new();
+            for (i, op) in ops.into_iter().enumerate() {
+                match op {
+                    Op::Add { node, app, ns, terminating, anti } => {
+                        let mut b = PodBuilder::new(NAMESPACES[ns], &format!("p{i}")).label("app", APPS[app]);
+                        if anti {
+                            let term = PodAffinityTerm {
+                                label_selector: Some(sel("app", APPS[(app + 1) % 3])),
+                                namespaces: vec![],
+                                namespace_selector: None,
+                                topology_key: Sym::ZONE,
+                                match_label_keys: vec![],
+                                mismatch_label_keys: vec![],
+                            };
+                            b = b.affinity(Affinity {
+                                pod_anti_affinity: Some(PodAffinity { required: vec![term], preferred: vec![] }),
+                                ..Default::default()
+                            });
+                        }
+                        let mut pod = b.build();
+                        pod.terminating = terminating;
+                        let id = s.node_id(names[node]).unwrap();
+                        placed.push(s.add_pod(Arc::new(pod), id));
+                    }
+                    Op::Remove(k) => {
+                        if !placed.is_empty() {
+                            let id = placed.swap_remove(k % placed.len());
+                            s.remove_pod(id);
+                        }
+                    }
+                    Op::Relabel { node, zone } => {
+                        let id = s.node_id(names[node]).unwrap();
+                        let mut b = NodeBuilder::new(names[node].as_str());
+                        if !ZONES[zone].is_empty() {
+                            b = b.zone(ZONES[zone]);
+                        }
+                        s.update_node(id, b.build());
+                    }
+                    Op::Namespace { ns, team } => s.add_namespace(Namespace {
+                        name: Sym::new(NAMESPACES[ns]),
+                        labels: [("team", ["red", "blue"][team])].into_iter().collect(),
+                    }),
+                    Op::Query { app, ns, key, filtered, ns_selector } => {
+                        let mut q = query("app", APPS[app], NAMESPACES[ns]);
+                        q.skip_terminating = filtered;
+                        if ns_selector {
+                            q.terms[0].namespaces =
+                                NamespaceFilter { names: vec![], selector: Some(sel("team", "red")) };
+                        }
+                        let key = [Sym::ZONE, Sym::HOSTNAME][key];
+                        let filter = filtered.then(|| NodeFilterSpec { required_keys: vec![Sym::ZONE], ..Default::default() });
+                        let spec = TableSpec { key, filter, missing_as_empty: false };
+                        s.index().domain_counts(&q, &spec);
+                        s.index().key_counts(&q, key);
+                    }
+                }
+                // Identical terms share a group: at most one per (selector, owner namespace).
+                let mut seen = 0;
+                s.index().for_each_group(&[TermKind::RequiredAntiAffinity], |_, _| seen += 1);
+                proptest::prop_assert!(seen <= APPS.len() * NAMESPACES.len());
+                let r = s.index().verify();
+                proptest::prop_assert!(r.is_ok(), "{:?}", r);
+            }
+        }
     }
 }
