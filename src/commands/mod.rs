@@ -1,3 +1,4 @@
 pub mod bench;
+pub mod input;
 pub mod schedule;
 pub mod trace;

@@ -5,8 +5,9 @@
 use crate::args::{ArgValue, FieldError};
 
 /// kube-scheduler's default MultiPoint plugins (v1.34, `default_plugins.go`) with their score
-/// weights, in order. DynamicResources (DRA) and the volume plugins are registered but model
-/// nothing beyond "the pod uses no such objects"; see ARCHITECTURE.md.
+/// weights, in order (DynamicResources is in the default set since DRA went GA in v1.34). DRA
+/// and the volume plugins are registered but model nothing beyond "the pod uses no such
+/// objects"; see ARCHITECTURE.md.
 pub const DEFAULT_MULTI_POINT: &[(&str, i32)] = &[
     ("SchedulingGates", 0),
     ("PrioritySort", 0),
@@ -22,6 +23,7 @@ pub const DEFAULT_MULTI_POINT: &[(&str, i32)] = &[
     ("VolumeZone", 0),
     ("PodTopologySpread", 2),
     ("InterPodAffinity", 2),
+    ("DynamicResources", 0),
     ("DefaultPreemption", 0),
     ("NodeResourcesBalancedAllocation", 1),
     ("ImageLocality", 1),

@@ -469,28 +469,23 @@ fn run_post_filter(
     if profile_ref.post_filter.is_empty() {
         return None;
     }
+    // `RunPostFilterPlugins`: the first success wins (and leaves no message); an
+    // UnschedulableAndUnresolvable or an error ends the run with only its own message;
+    // Unschedulable reasons accumulate.
     let mut reasons: Vec<String> = Vec::new();
     for &p in &profile_ref.post_filter {
         let mut cx = PostFilterCx { pod, snapshot, profile: profile_ref, state, statuses: &fit_error.statuses, rng };
         let (r, s) = profile_ref.plugin(p).post_filter(&mut cx);
         if s.is_success() {
-            if !reasons.is_empty() {
-                fit_error.post_filter_msg = Some(reasons.join(", "));
-            }
             return r;
         }
         if s.code == Code::UnschedulableAndUnresolvable || !s.is_rejected() {
-            let msg = s.message();
-            if !msg.is_empty() {
-                reasons.push(msg);
-            }
-            break;
+            fit_error.post_filter_msg = Some(s.message()).filter(|m| !m.is_empty());
+            return None;
         }
-        reasons.extend(s.reasons.iter().filter(|r| !r.is_empty()).map(|r| r.to_string()));
+        reasons.extend(s.reasons.iter().map(|r| r.to_string()));
     }
-    if !reasons.is_empty() {
-        fit_error.post_filter_msg = Some(reasons.join(", "));
-    }
+    fit_error.post_filter_msg = Some(reasons.join(", ")).filter(|m| !m.is_empty());
     None
 }
 

@@ -141,7 +141,7 @@ fn web_tier_follows_the_database_into_its_zone() {
     // term, so the first-pod exception does not apply).
     let decisions = schedule_pending(&mut scheduler(3), &mut s, vec![web(0)]);
     assert_eq!(
-        placements(&decisions)[0].1.split(" preemption:").next().unwrap(),
+        placements(&decisions)[0].1.split(" no new claims to deallocate, preemption:").next().unwrap(),
         "Unschedulable: 0/4 nodes are available: 4 node(s) didn't match pod affinity rules."
     );
     let db = Arc::new(replica("db-0", "db").node_name("node-b2").build());
@@ -228,7 +228,7 @@ fn zone_spread_reports_skew_and_missing_labels() {
     let pod = Arc::new(replica("api-new", "api").with(|p| p.topology_spread_constraints = vec![c]).build());
     let decisions = schedule_pending(&mut scheduler(2), &mut s, vec![pod]);
     assert_eq!(
-        placements(&decisions)[0].1.split(" preemption:").next().unwrap(),
+        placements(&decisions)[0].1.split(" no new claims to deallocate, preemption:").next().unwrap(),
         "Unschedulable: 0/2 nodes are available: 1 node(s) didn't match pod topology spread constraints, \
          1 node(s) didn't match pod topology spread constraints (missing required label)."
     );

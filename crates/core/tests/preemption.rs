@@ -173,7 +173,7 @@ fn preemption_policy_never_waits_instead() {
         outcomes,
         [(
             "prod/api".to_string(),
-            "Unschedulable: 0/2 nodes are available: 2 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never."
+            "Unschedulable: 0/2 nodes are available: 2 Insufficient cpu. no new claims to deallocate, preemption: not eligible due to preemptionPolicy=Never."
                 .to_string()
         )]
     );

@@ -79,6 +79,21 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// A snapshot with the nodes (in input order), namespaces, PDBs and workload selectors, and
+    /// no pods: which pods are bound, pending or someone else's is the caller's decision.
+    pub fn empty_snapshot(&self) -> kubesched_core::snapshot::Snapshot {
+        let mut snapshot = kubesched_core::snapshot::Snapshot::new();
+        for node in &self.nodes {
+            snapshot.add_node(node.model.clone());
+        }
+        for ns in &self.namespaces {
+            snapshot.add_namespace(ns.clone());
+        }
+        snapshot.set_pdbs(self.pdbs.clone());
+        snapshot.set_workload_selectors(self.workload_selectors.clone());
+        snapshot
+    }
+
     /// One warning per kind among [`Cluster::raw`] that nobody claims.
     pub fn unclaimed_kind_warnings(&self, claimed: &[&str]) -> Vec<String> {
         unclaimed_kind_warnings(&self.raw, claimed)

@@ -261,6 +261,13 @@ pub fn parse_scheduler_config(name: &str, text: &str) -> Result<LoadedConfig, Ve
     let Some((document, tree)) = docs.into_iter().find_map(|d| d.root.map(|r| (d.index, r))) else {
         return Err(vec![LoadError::file(ErrorKind::Decode, name, "no KubeSchedulerConfiguration found (empty file)")]);
     };
+    scheduler_config_from_tree(name, document, tree)
+}
+
+/// Decodes and validates a configuration already parsed into a tree, for configurations
+/// embedded in another document (the simulator's inline scenario configuration): errors carry
+/// the lines of the enclosing file `name`, document `document`.
+pub fn scheduler_config_from_tree(name: &str, document: usize, tree: Node) -> Result<LoadedConfig, Vec<LoadError>> {
     let source = Source::new(name, document, None, tree.line);
     let api_version = tree.get_str("apiVersion").unwrap_or_default();
     let kind = tree.get_str("kind").unwrap_or_default();
@@ -288,9 +295,12 @@ pub fn parse_scheduler_config(name: &str, text: &str) -> Result<LoadedConfig, Ve
     }
     let v1: V1Config = from_node(&tree).map_err(|e| vec![decode_error(name, document, &tree, e)])?;
     let loaded = LoadedConfig { config: convert(v1), file: Arc::from(name), document, tree: Arc::new(tree) };
-    let errs: Vec<LoadError> =
-        kubesched_core::config::validate(&loaded.config).iter().map(|e| loaded.locate(e)).collect();
-    if errs.is_empty() { Ok(loaded) } else { Err(errs) }
+    // Build the profiles once to report every problem together: top-level validation and each
+    // plugin's arguments.
+    match kubesched_core::framework::build_profiles(&loaded.config, &kubesched_core::plugins::registry()) {
+        Ok(_) => Ok(loaded),
+        Err(errs) => Err(errs.iter().map(|e| loaded.locate(e)).collect()),
+    }
 }
 
 /// Reads and parses a configuration file.

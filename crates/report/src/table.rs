@@ -6,7 +6,7 @@ use comfy_table::{ContentArrangement, Table};
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_style(NOTHING).set_content_arrangement(ContentArrangement::Dynamic).set_width(160).set_header(header.to_vec());
+    t.load_style(NOTHING).set_content_arrangement(ContentArrangement::Disabled).set_header(header.to_vec());
     t
 }
 

@@ -300,7 +300,7 @@ mod tests {
             vec![container(None, None, false), container(Some(0), Some(0), false), container(Some(50), None, false)];
         pod.finish();
         assert_eq!(pod.requests().cpu, 50);
-        assert_eq!(pod.non_zero_cpu(), 100 + 0 + 50);
+        assert_eq!(pod.non_zero_cpu(), 150, "100m default + explicit 0 + 50m");
         assert_eq!(pod.non_zero_memory(), 2 * DEFAULT_MEMORY_REQUEST);
         let empty = Pod::new("default", "empty").finish().clone();
         assert_eq!((empty.non_zero_cpu(), empty.non_zero_memory()), (0, 0));

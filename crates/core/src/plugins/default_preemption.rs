@@ -763,7 +763,7 @@ mod tests {
         assert_eq!(pf, None);
         assert_eq!(
             msg,
-            "0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never."
+            "0/1 nodes are available: 1 Insufficient cpu. no new claims to deallocate, preemption: not eligible due to preemptionPolicy=Never."
         );
     }
 
@@ -782,7 +782,7 @@ mod tests {
         assert_eq!(pf, None);
         assert_eq!(
             msg,
-            "0/2 nodes are available: 2 Insufficient cpu. preemption: not eligible due to a terminating pod on the nominated node."
+            "0/2 nodes are available: 2 Insufficient cpu. no new claims to deallocate, preemption: not eligible due to a terminating pod on the nominated node."
         );
         // A terminating pod of higher priority does not count.
         pod.priority = -1;
@@ -820,7 +820,7 @@ mod tests {
         assert_eq!(pf, None);
         assert_eq!(
             msg,
-            "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable. preemption: 0/3 nodes are available: \
+            "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable. no new claims to deallocate, preemption: 0/3 nodes are available: \
              1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling."
         );
     }
@@ -840,7 +840,7 @@ mod tests {
         assert_eq!(pf, None);
         assert_eq!(
             msg,
-            "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Insufficient cpu."
+            "0/1 nodes are available: 1 Insufficient cpu. no new claims to deallocate, preemption: 0/1 nodes are available: 1 Insufficient cpu."
         );
     }
 
@@ -854,7 +854,7 @@ mod tests {
         assert_eq!(pf, None);
         assert_eq!(
             msg,
-            "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+            "0/2 nodes are available: 2 Insufficient cpu. no new claims to deallocate, preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
         );
     }
 
@@ -871,7 +871,7 @@ mod tests {
         assert_eq!(pf, None);
         assert_eq!(
             msg,
-            "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Insufficient cpu."
+            "0/1 nodes are available: 1 Insufficient cpu. no new claims to deallocate, preemption: 0/1 nodes are available: 1 Insufficient cpu."
         );
         // A nominated pod of lower priority than the preemptor does not count.
         let (pf, _) = unschedulable(&mut scheduler(1), &snap, &pending("p", 3500, 200));
