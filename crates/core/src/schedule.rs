@@ -274,13 +274,16 @@ impl Scheduler {
         let n = nodes.len();
         let start = if n == 0 { 0 } else { *next_start_node_index % n };
         let use_nominated = snapshot.has_nominations();
+        // The filters that run for this pod (PreFilter may have skipped some).
+        let active: smallvec::SmallVec<[usize; 16]> =
+            profile_ref.filter.iter().copied().filter(|&p| !state.skip_filter[p]).collect();
         for i in 0..n {
             let id = nodes[(start + i) % n];
             let info = snapshot.node(id);
             let status = if use_nominated {
                 run_filters_with_nominated_pods(profile_ref, &state, pod, snapshot, info)
             } else {
-                run_filters(profile_ref, &state, pod, snapshot, info)
+                run_active_filters(profile_ref, &active, &state, PodCx { pod, snapshot }, info)
             };
             if status.is_success() {
                 feasible.push(info);
@@ -349,9 +352,7 @@ impl Scheduler {
                 continue;
             }
             let slot = &state.slots[p];
-            for (s, info) in scores.iter_mut().zip(&feasible) {
-                *s = plugin.score(cx, slot, info);
-            }
+            plugin.score_nodes(cx, slot, &feasible, &mut scores);
             if plugin.points().contains(crate::framework::Points::NORMALIZE) {
                 plugin.normalize_scores(cx, slot, &feasible, &mut scores);
             }
@@ -370,18 +371,13 @@ impl Scheduler {
             }
         }
 
-        // ---- selectHost: uniform among the top scores (reservoir sampling) ----
-        let mut best = 0usize;
-        let mut count = 0u64;
+        // ---- selectHost: uniform among the top scores ----
+        // kube-scheduler samples a reservoir over the tied nodes; drawing one index among them
+        // gives the same uniform choice with one random number instead of one per tie.
         let max = totals.iter().copied().max().unwrap_or(0);
-        for (i, &t) in totals.iter().enumerate() {
-            if t == max {
-                count += 1;
-                if rng.below(count) == 0 {
-                    best = i;
-                }
-            }
-        }
+        let ties = totals.iter().filter(|&&t| t == max).count();
+        let pick = rng.below(ties as u64) as usize;
+        let best = totals.iter().enumerate().filter(|&(_, &t)| t == max).nth(pick).map_or(0, |(i, _)| i);
         let node = feasible[best].id;
         if let Some(ex) = explanation.as_mut() {
             let verdicts: Vec<NodeVerdict> = feasible
@@ -487,6 +483,25 @@ fn run_post_filter(
     }
     fit_error.post_filter_msg = Some(reasons.join(", ")).filter(|m| !m.is_empty());
     None
+}
+
+/// `RunFilterPlugins` over a precomputed list of the filters that are not skipped.
+#[inline]
+fn run_active_filters(
+    profile: &Profile,
+    active: &[usize],
+    state: &CycleState,
+    cx: PodCx<'_>,
+    node: &NodeInfo,
+) -> Status {
+    for &p in active {
+        let plugin = profile.plugin(p);
+        let s = plugin.filter(cx, &state.slots[p], node);
+        if !s.is_success() {
+            return s.with_plugin(plugin.name());
+        }
+    }
+    Status::success()
 }
 
 /// `RunFilterPlugins`: in order, stopping at the first non-success.

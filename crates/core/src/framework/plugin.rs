@@ -200,6 +200,14 @@ pub trait Plugin: Send + Sync + 'static {
         0
     }
 
+    /// Score for every feasible node at once (`scores[i]` for `nodes[i]`). The default calls
+    /// [`Plugin::score`] per node; hot plugins override it to read their state once.
+    fn score_nodes(&self, cx: PodCx<'_>, state: &PluginState, nodes: &[&NodeInfo], scores: &mut [i64]) {
+        for (s, node) in scores.iter_mut().zip(nodes) {
+            *s = self.score(cx, state, node);
+        }
+    }
+
     /// NormalizeScore over the scores of the feasible nodes (same order as `nodes`).
     fn normalize_scores(&self, cx: PodCx<'_>, state: &PluginState, nodes: &[&NodeInfo], scores: &mut [i64]) {
         let _ = (cx, state, nodes, scores);

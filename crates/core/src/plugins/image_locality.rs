@@ -2,7 +2,7 @@
 //! each image is spread over the cluster.
 
 use crate::args::{ArgValue, FieldError};
-use crate::framework::{Plugin, PluginState, PodCx, Points};
+use crate::framework::{Plugin, PluginState, PodCx, Points, Status};
 use crate::intern::Sym;
 use crate::schedule::MAX_NODE_SCORE;
 use crate::snapshot::NodeInfo;
@@ -57,7 +57,17 @@ impl Plugin for ImageLocality {
     }
 
     fn points(&self) -> Points {
-        Points::SCORE
+        Points::PRE_SCORE | Points::SCORE
+    }
+
+    /// kube's ImageLocality has no PreScore; skipping when no node has any of the pod's images
+    /// changes nothing (every node would score 0, and a skipped plugin contributes 0) and saves
+    /// scoring every node.
+    fn pre_score(&self, cx: PodCx<'_>, _state: &mut PluginState, _feasible: &[&NodeInfo]) -> Status {
+        let pod = cx.pod;
+        let any =
+            pod.init_containers.iter().chain(&pod.containers).any(|c| cx.snapshot.nodes_having_image(c.image) > 0);
+        if any { Status::success() } else { Status::skip() }
     }
 
     fn score(&self, cx: PodCx<'_>, _state: &PluginState, node: &NodeInfo) -> i64 {

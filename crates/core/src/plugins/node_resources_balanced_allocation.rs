@@ -5,6 +5,7 @@ use super::helper::{ResourceSpec, parse_resources};
 use super::node_resources_fit::{allocatable_and_requested, pod_request_list};
 use crate::args::{ArgValue, FieldError, read};
 use crate::framework::{Plugin, PluginState, PodCx, Points, Status};
+use crate::intern::Sym;
 use crate::schedule::MAX_NODE_SCORE;
 use crate::snapshot::NodeInfo;
 use std::sync::Arc;
@@ -29,9 +30,11 @@ pub fn new(args: &ArgValue, path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
 #[derive(Clone)]
 struct ScoreState(Vec<i64>);
 
-/// `balancedResourceScorer` over (requested, allocatable) pairs with allocatable > 0.
-pub fn balanced_score(pairs: impl Iterator<Item = (i64, i64)>) -> i64 {
-    let mut fractions: smallvec::SmallVec<[f64; 4]> = smallvec::SmallVec::new();
+/// `balancedResourceScorer` over (requested, allocatable) pairs; resources with allocatable 0
+/// are skipped. Same floating-point operations, in the same order, as kube-scheduler.
+#[inline]
+pub fn balanced_score(pairs: impl IntoIterator<Item = (i64, i64)>) -> i64 {
+    let mut fractions: smallvec::SmallVec<[f64; 8]> = smallvec::SmallVec::new();
     let mut total = 0.0;
     for (req, alloc) in pairs {
         if alloc == 0 {
@@ -50,6 +53,18 @@ pub fn balanced_score(pairs: impl Iterator<Item = (i64, i64)>) -> i64 {
         _ => 0.0,
     };
     ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
+}
+
+/// [`balanced_score`] for exactly two resources, without collecting the fractions.
+#[inline]
+fn balanced_score_two(req_a: i64, alloc_a: i64, req_b: i64, alloc_b: i64) -> i64 {
+    if alloc_a == 0 || alloc_b == 0 {
+        // One resource or none: the standard deviation is 0.
+        return MAX_NODE_SCORE;
+    }
+    let fa = (req_a as f64 / alloc_a as f64).min(1.0);
+    let fb = (req_b as f64 / alloc_b as f64).min(1.0);
+    ((1.0 - ((fa - fb) / 2.0).abs()) * MAX_NODE_SCORE as f64) as i64
 }
 
 impl Plugin for BalancedAllocation {
@@ -72,6 +87,12 @@ impl Plugin for BalancedAllocation {
     }
 
     fn score(&self, cx: PodCx<'_>, state: &PluginState, node: &NodeInfo) -> i64 {
+        let mut score = [0];
+        self.score_nodes(cx, state, &[node], &mut score);
+        score[0]
+    }
+
+    fn score_nodes(&self, cx: PodCx<'_>, state: &PluginState, nodes: &[&NodeInfo], scores: &mut [i64]) {
         let owned;
         let requests = match state.get::<ScoreState>() {
             Some(s) => &s.0,
@@ -80,10 +101,29 @@ impl Plugin for BalancedAllocation {
                 &owned
             }
         };
-        balanced_score(self.resources.iter().zip(requests).map(|(spec, &req)| {
-            let (alloc, requested) = allocatable_and_requested(node, spec.name, req, true);
-            (requested, alloc)
-        }))
+        // The default resources, cpu and memory, without the generic per-resource lookups.
+        if let ([cpu, memory], [c, m]) = (self.resources.as_slice(), requests.as_slice())
+            && cpu.name == Sym::CPU
+            && memory.name == Sym::MEMORY
+        {
+            for (s, node) in scores.iter_mut().zip(nodes) {
+                let alloc = &node.node.allocatable;
+                *s = balanced_score_two(node.requested.cpu + c, alloc.cpu, node.requested.memory + m, alloc.memory);
+            }
+            return;
+        }
+        for (s, node) in scores.iter_mut().zip(nodes) {
+            let pairs: Vec<(i64, i64)> = self
+                .resources
+                .iter()
+                .zip(requests)
+                .map(|(spec, &req)| {
+                    let (alloc, requested) = allocatable_and_requested(node, spec.name, req, true);
+                    (requested, alloc)
+                })
+                .collect();
+            *s = balanced_score(pairs);
+        }
     }
 }
 
@@ -97,16 +137,27 @@ mod tests {
     #[test]
     fn two_resources_use_half_the_difference() {
         // cpu 3000/4000 = 0.75, memory 5000/10000 = 0.5 → std 0.125 → 87.
-        assert_eq!(balanced_score([(3000, 4000), (5000, 10000)].into_iter()), 87);
-        assert_eq!(balanced_score([(1, 2), (1, 2)].into_iter()), 100);
+        assert_eq!(balanced_score([(3000, 4000), (5000, 10000)]), 87);
+        assert_eq!(balanced_score([(1, 2), (1, 2)]), 100);
         // Over-committed fractions are capped at 1.
-        assert_eq!(balanced_score([(8000, 4000), (0, 10000)].into_iter()), 50);
+        assert_eq!(balanced_score([(8000, 4000), (0, 10000)]), 50);
+        // Resources a node does not have are skipped.
+        assert_eq!(balanced_score([(3000, 4000), (5, 0), (5000, 10000)]), 87);
         // Three resources: population standard deviation.
-        let s = balanced_score([(1, 4), (2, 4), (3, 4)].into_iter());
+        let s = balanced_score([(1, 4), (2, 4), (3, 4)]);
         assert_eq!(
             s,
             ((1.0 - (((0.25f64 - 0.5).powi(2) + 0.0 + (0.75f64 - 0.5).powi(2)) / 3.0).sqrt()) * 100.0) as i64
         );
+    }
+
+    #[test]
+    fn the_two_resource_fast_path_agrees_with_the_general_formula() {
+        for (ra, aa, rb, ab) in
+            [(3000, 4000, 5000, 10000), (0, 0, 5, 10), (8000, 4000, 0, 10000), (1, 3, 2, 7), (7, 0, 0, 0)]
+        {
+            assert_eq!(balanced_score_two(ra, aa, rb, ab), balanced_score([(ra, aa), (rb, ab)]), "{ra}/{aa} {rb}/{ab}");
+        }
     }
 
     #[test]

@@ -261,6 +261,7 @@ pub fn allocatable_and_requested(node: &NodeInfo, resource: Sym, pod_request: i6
     }
 }
 
+#[inline]
 fn least_requested_score(requested: i64, capacity: i64) -> i64 {
     if capacity == 0 || requested > capacity {
         return 0;
@@ -268,6 +269,7 @@ fn least_requested_score(requested: i64, capacity: i64) -> i64 {
     (capacity - requested) * MAX_NODE_SCORE / capacity
 }
 
+#[inline]
 fn most_requested_score(requested: i64, capacity: i64) -> i64 {
     if capacity == 0 {
         return 0;
@@ -291,7 +293,30 @@ fn broken_linear(shape: &[(i64, i64)], p: i64) -> i64 {
 
 impl NodeResourcesFit {
     /// The strategy's score of a node for a pod whose scored requests are `pod_requests`.
+    #[inline]
     pub fn score_node(&self, node: &NodeInfo, pod_requests: &[i64]) -> i64 {
+        // The default resources, cpu and memory with any weights, without per-resource lookups.
+        if let ([cpu, memory], [c, m]) = (self.resources.as_slice(), pod_requests)
+            && cpu.name == Sym::CPU
+            && memory.name == Sym::MEMORY
+            && !matches!(self.strategy, Strategy::RequestedToCapacityRatio(_))
+        {
+            let alloc = &node.node.allocatable;
+            let score = match self.strategy {
+                Strategy::MostAllocated => most_requested_score,
+                _ => least_requested_score,
+            };
+            let (mut total, mut weights) = (0, 0);
+            if alloc.cpu != 0 {
+                total += score(node.non_zero_cpu + c, alloc.cpu) * cpu.weight;
+                weights += cpu.weight;
+            }
+            if alloc.memory != 0 {
+                total += score(node.non_zero_memory + m, alloc.memory) * memory.weight;
+                weights += memory.weight;
+            }
+            return if weights == 0 { 0 } else { total / weights };
+        }
         let mut node_score = 0i64;
         let mut weight_sum = 0i64;
         for (spec, &req) in self.resources.iter().zip(pod_requests) {
@@ -345,12 +370,13 @@ impl Plugin for NodeResourcesFit {
     fn filter(&self, cx: PodCx<'_>, _state: &PluginState, node: &NodeInfo) -> Status {
         let req = cx.pod.requests();
         let alloc = &node.node.allocatable;
-        // Fast path: the common case of a pod that fits on cpu, memory and pod count only.
-        if req.scalars.is_empty()
-            && (node.pods.len() as i64) < alloc.pods
+        // Fast path: the pod fits outright (no allocation); the slow path below finds and
+        // orders every insufficiency, and applies the ignored resources.
+        if (node.pods.len() as i64) < alloc.pods
             && req.cpu <= alloc.cpu - node.requested.cpu
             && req.memory <= alloc.memory - node.requested.memory
             && req.ephemeral_storage <= alloc.ephemeral_storage - node.requested.ephemeral_storage
+            && req.scalars.iter().all(|&(name, v)| v <= alloc.scalar(name) - node.requested.scalar(name))
         {
             return Status::success();
         }
@@ -376,6 +402,20 @@ impl Plugin for NodeResourcesFit {
         match state.get::<ScoreState>() {
             Some(s) => self.score_node(node, &s.0),
             None => self.score_node(node, &pod_request_list(cx.pod, &self.resources, false)),
+        }
+    }
+
+    fn score_nodes(&self, cx: PodCx<'_>, state: &PluginState, nodes: &[&NodeInfo], scores: &mut [i64]) {
+        let owned;
+        let requests = match state.get::<ScoreState>() {
+            Some(s) => &s.0,
+            None => {
+                owned = pod_request_list(cx.pod, &self.resources, false);
+                &owned
+            }
+        };
+        for (s, node) in scores.iter_mut().zip(nodes) {
+            *s = self.score_node(node, requests);
         }
     }
 }

@@ -3,6 +3,7 @@
 use super::helper::default_normalize_score;
 use crate::args::{ArgValue, FieldError};
 use crate::framework::{Plugin, PluginState, PodCx, Points, Status};
+use crate::intern::Sym;
 use crate::model::{TaintEffect, Toleration, first_untolerated, tolerated};
 use crate::schedule::MAX_NODE_SCORE;
 use crate::snapshot::NodeInfo;
@@ -22,8 +23,18 @@ pub fn new(args: &ArgValue, path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
 struct PreScoreState(Vec<Toleration>);
 
 /// `node(s) had untolerated taint {key: value}` (v1.30–v1.34 wording).
-pub fn untolerated_reason(taint: &crate::model::Taint) -> String {
-    format!("node(s) had untolerated taint {}", taint.describe())
+///
+/// Rejected nodes are the hot path of a filter pass over a tainted cluster, so each distinct
+/// text is built once and kept (interned: the set of taints is bounded by the input).
+pub fn untolerated_reason(taint: &crate::model::Taint) -> &'static str {
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<(Sym, Sym), &'static str>> = Default::default();
+    }
+    CACHE.with(|c| {
+        *c.borrow_mut()
+            .entry((taint.key, taint.value))
+            .or_insert_with(|| Sym::new(&format!("node(s) had untolerated taint {}", taint.describe())).as_str())
+    })
 }
 
 impl Plugin for TaintToleration {

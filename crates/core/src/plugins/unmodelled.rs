@@ -9,7 +9,9 @@
 //! `… no new claims to deallocate, preemption: …`.
 
 use crate::args::{ArgValue, FieldError};
-use crate::framework::{Plugin, PluginState, PodCx, Points, PostFilterCx, PostFilterResult, PreFilterResult, Registry, Status};
+use crate::framework::{
+    Plugin, PluginState, PodCx, Points, PostFilterCx, PostFilterResult, PreFilterResult, Registry, Status,
+};
 use std::sync::Arc;
 
 struct Unmodelled {
@@ -60,7 +62,12 @@ impl Plugin for DynamicResources {
     }
 
     fn points(&self) -> Points {
-        Points::PRE_ENQUEUE | Points::PRE_FILTER | Points::FILTER | Points::POST_FILTER | Points::RESERVE | Points::PRE_BIND
+        Points::PRE_ENQUEUE
+            | Points::PRE_FILTER
+            | Points::FILTER
+            | Points::POST_FILTER
+            | Points::RESERVE
+            | Points::PRE_BIND
     }
 
     fn pre_filter(&self, _cx: PodCx<'_>, state: &mut PluginState) -> PreFilterResult {
