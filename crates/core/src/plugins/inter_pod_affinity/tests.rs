@@ -476,6 +476,323 @@ fn args_parse_and_validate() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// kube-scheduler's TestPreferredAffinity cases
+// ---------------------------------------------------------------------------------------------
+
+fn req(key: &str, op: LabelOp, values: &[&str]) -> LabelRequirement {
+    LabelRequirement::new(Sym::new(key), op, values.iter().map(|v| Sym::new(v)).collect()).unwrap()
+}
+
+fn expr_term(reqs: Vec<LabelRequirement>, key: &str) -> PodAffinityTerm {
+    let mut t = term(&[], key);
+    t.label_selector = Some(LabelSelector { requirements: reqs });
+    t
+}
+
+fn security(value: &str, key: &str) -> PodAffinityTerm {
+    expr_term(vec![req("security", LabelOp::In, &[value])], key)
+}
+
+fn exists_security(key: &str) -> PodAffinityTerm {
+    expr_term(vec![req("security", LabelOp::Exists, &[]), req("wrongkey", LabelOp::DoesNotExist, &[])], key)
+}
+
+struct KubeScoreCase {
+    name: &'static str,
+    pod_ns: &'static str,
+    pod_labels: &'static [(&'static str, &'static str)],
+    pod_terms: fn() -> Terms,
+    /// `(node, namespace, labels, terms)` of existing pods.
+    pods: Vec<(&'static str, &'static str, &'static [(&'static str, &'static str)], Terms)>,
+    nodes: &'static [(&'static str, &'static [(&'static str, &'static str)])],
+    /// `None`: PreScore skips.
+    want: Option<&'static [i64]>,
+}
+
+fn no_terms() -> Terms {
+    Terms::default()
+}
+fn stay_with_s1_in_region() -> Terms {
+    Terms { pref_affinity: vec![weighted(5, security("S1", "region"))], ..Default::default() }
+}
+fn stay_with_s2_in_region() -> Terms {
+    Terms { pref_affinity: vec![weighted(6, security("S2", "region"))], ..Default::default() }
+}
+fn affinity3() -> Terms {
+    Terms {
+        pref_affinity: vec![
+            weighted(
+                8,
+                expr_term(
+                    vec![req("security", LabelOp::NotIn, &["S1"]), req("security", LabelOp::In, &["S2"])],
+                    "region",
+                ),
+            ),
+            weighted(2, exists_security("region")),
+        ],
+        ..Default::default()
+    }
+}
+fn hard_affinity() -> Terms {
+    Terms {
+        affinity: vec![
+            expr_term(vec![req("security", LabelOp::In, &["S1", "value2"])], "region"),
+            exists_security("region"),
+        ],
+        ..Default::default()
+    }
+}
+fn away_from_s1_in_az() -> Terms {
+    Terms { pref_anti: vec![weighted(5, security("S1", "az"))], ..Default::default() }
+}
+fn away_from_s2_in_az() -> Terms {
+    Terms { pref_anti: vec![weighted(5, security("S2", "az"))], ..Default::default() }
+}
+fn stay_with_s1_away_from_s2() -> Terms {
+    Terms {
+        pref_affinity: vec![weighted(8, security("S1", "region"))],
+        pref_anti: vec![weighted(5, security("S2", "az"))],
+        ..Default::default()
+    }
+}
+fn with_ns_selector(mut t: PodAffinityTerm) -> PodAffinityTerm {
+    t.namespaces = vec![Sym::new("subteam2.team2")];
+    t.namespace_selector = Some(LabelSelector { requirements: vec![req("team", LabelOp::In, &["team1"])] });
+    t
+}
+fn affinity_ns_selector() -> Terms {
+    Terms { pref_affinity: vec![weighted(5, with_ns_selector(security("S1", "region")))], ..Default::default() }
+}
+fn anti_affinity_ns_selector() -> Terms {
+    Terms { pref_anti: vec![weighted(5, with_ns_selector(security("S1", "region")))], ..Default::default() }
+}
+
+const CHINA: &[(&str, &str)] = &[("region", "China")];
+const INDIA: &[(&str, &str)] = &[("region", "India")];
+const AZ1: &[(&str, &str)] = &[("az", "az1")];
+const AZ2: &[(&str, &str)] = &[("az", "az2")];
+const CHINA_AZ1: &[(&str, &str)] = &[("region", "China"), ("az", "az1")];
+const S1: &[(&str, &str)] = &[("security", "S1")];
+const S2: &[(&str, &str)] = &[("security", "S2")];
+const D: &str = "default";
+
+fn kube_score_cases() -> Vec<KubeScoreCase> {
+    let three = &[("node1", CHINA), ("node2", INDIA), ("node3", AZ1)][..];
+    vec![
+        KubeScoreCase {
+            name: "all nodes are same priority as Affinity is nil",
+            pod_ns: D,
+            pod_labels: S1,
+            pod_terms: no_terms,
+            pods: vec![],
+            nodes: &[("node1", CHINA), ("node2", INDIA), ("node3", AZ1)],
+            want: None,
+        },
+        KubeScoreCase {
+            name: "Affinity: pod that matches topology key & pods in nodes will get high score",
+            pod_ns: D,
+            pod_labels: S1,
+            pod_terms: stay_with_s1_in_region,
+            pods: vec![("node1", D, S1, no_terms()), ("node2", D, S2, no_terms()), ("node3", D, S1, no_terms())],
+            nodes: &[("node1", CHINA), ("node2", INDIA), ("node3", AZ1)],
+            want: Some(&[100, 0, 0]),
+        },
+        KubeScoreCase {
+            name: "nodes with the same topology value get the same score",
+            pod_ns: D,
+            pod_labels: &[],
+            pod_terms: stay_with_s1_in_region,
+            pods: vec![("node1", D, S1, no_terms())],
+            nodes: &[("node1", CHINA), ("node2", CHINA_AZ1), ("node3", INDIA)],
+            want: Some(&[100, 100, 0]),
+        },
+        KubeScoreCase {
+            name: "Affinity: the region with more matching pods gets the high score",
+            pod_ns: D,
+            pod_labels: S1,
+            pod_terms: stay_with_s2_in_region,
+            pods: vec![
+                ("node1", D, S2, no_terms()),
+                ("node1", D, S2, no_terms()),
+                ("node2", D, S2, no_terms()),
+                ("node3", D, S2, no_terms()),
+                ("node4", D, S2, no_terms()),
+                ("node5", D, S2, no_terms()),
+            ],
+            nodes: &[("node1", CHINA), ("node2", INDIA), ("node3", CHINA), ("node4", CHINA), ("node5", INDIA)],
+            want: Some(&[100, 0, 100, 100, 0]),
+        },
+        KubeScoreCase {
+            name: "Affinity: different Label operators and values, including some match failures",
+            pod_ns: D,
+            pod_labels: S1,
+            pod_terms: affinity3,
+            pods: vec![("node1", D, S1, no_terms()), ("node2", D, S2, no_terms()), ("node3", D, S1, no_terms())],
+            nodes: &[("node1", CHINA), ("node2", INDIA), ("node3", AZ1)],
+            want: Some(&[20, 100, 0]),
+        },
+        KubeScoreCase {
+            name: "Affinity symmetry: preferred terms of existing pods",
+            pod_ns: D,
+            pod_labels: S2,
+            pod_terms: no_terms,
+            pods: vec![("node1", D, S1, stay_with_s1_in_region()), ("node2", D, S2, stay_with_s2_in_region())],
+            nodes: &[("node1", CHINA), ("node2", INDIA), ("node3", AZ1)],
+            want: Some(&[0, 100, 0]),
+        },
+        KubeScoreCase {
+            name: "Affinity symmetry with namespace selector",
+            pod_ns: "subteam1.team1",
+            pod_labels: S1,
+            pod_terms: no_terms,
+            pods: vec![("node1", D, S1, affinity_ns_selector()), ("node2", D, S2, stay_with_s2_in_region())],
+            nodes: &[("node1", CHINA), ("node2", INDIA), ("node3", AZ1)],
+            want: Some(&[100, 0, 0]),
+        },
+        KubeScoreCase {
+            name: "AntiAffinity symmetry with namespace selector",
+            pod_ns: "subteam1.team1",
+            pod_labels: S1,
+            pod_terms: no_terms,
+            pods: vec![("node1", D, S1, anti_affinity_ns_selector()), ("node2", D, S2, stay_with_s2_in_region())],
+            nodes: &[("node1", CHINA), ("node2", INDIA), ("node3", AZ1)],
+            want: Some(&[0, 100, 100]),
+        },
+        KubeScoreCase {
+            name: "Affinity symmetry: required terms of existing pods count hardPodAffinityWeight",
+            pod_ns: D,
+            pod_labels: S1,
+            pod_terms: no_terms,
+            pods: vec![("node1", D, S1, hard_affinity()), ("node2", D, S2, hard_affinity())],
+            nodes: &[("node1", CHINA), ("node2", INDIA), ("node3", AZ1)],
+            want: Some(&[100, 100, 0]),
+        },
+        KubeScoreCase {
+            name: "Anti Affinity: pod that does not match existing pods in node will get high score",
+            pod_ns: D,
+            pod_labels: S1,
+            pod_terms: away_from_s1_in_az,
+            pods: vec![("node1", D, S1, no_terms()), ("node2", D, S2, no_terms())],
+            nodes: &[("node1", AZ1), ("node2", CHINA)],
+            want: Some(&[0, 100]),
+        },
+        KubeScoreCase {
+            name: "Anti Affinity: pod that does not match topology key & match the pods in nodes gets higher score",
+            pod_ns: D,
+            pod_labels: S1,
+            pod_terms: away_from_s1_in_az,
+            pods: vec![("node1", D, S1, no_terms()), ("node2", D, S1, no_terms())],
+            nodes: &[("node1", AZ1), ("node2", CHINA)],
+            want: Some(&[0, 100]),
+        },
+        KubeScoreCase {
+            name: "Anti Affinity: the node with more matching pods gets the low score",
+            pod_ns: D,
+            pod_labels: S1,
+            pod_terms: away_from_s1_in_az,
+            pods: vec![("node1", D, S1, no_terms()), ("node1", D, S1, no_terms()), ("node2", D, S2, no_terms())],
+            nodes: &[("node1", AZ1), ("node2", INDIA)],
+            want: Some(&[0, 100]),
+        },
+        KubeScoreCase {
+            name: "Anti Affinity symmetry: the existing pods in node which has anti affinity match will get high score",
+            pod_ns: D,
+            pod_labels: S2,
+            pod_terms: no_terms,
+            pods: vec![("node1", D, S1, away_from_s2_in_az()), ("node2", D, S2, away_from_s1_in_az())],
+            nodes: &[("node1", AZ1), ("node2", AZ2)],
+            want: Some(&[0, 100]),
+        },
+        KubeScoreCase {
+            name: "Affinity and Anti Affinity: preferred terms of both",
+            pod_ns: D,
+            pod_labels: S1,
+            pod_terms: stay_with_s1_away_from_s2,
+            pods: vec![("node1", D, S1, no_terms()), ("node2", D, S1, no_terms())],
+            nodes: &[("node1", CHINA), ("node2", AZ1)],
+            want: Some(&[100, 0]),
+        },
+        KubeScoreCase {
+            name: "Affinity and Anti Affinity: pods of the same service keep together by region, apart by az",
+            pod_ns: D,
+            pod_labels: S1,
+            pod_terms: stay_with_s1_away_from_s2,
+            pods: vec![
+                ("node1", D, S1, no_terms()),
+                ("node1", D, S1, no_terms()),
+                ("node2", D, S1, no_terms()),
+                ("node3", D, S1, no_terms()),
+                ("node3", D, S1, no_terms()),
+                ("node4", D, S1, no_terms()),
+                ("node5", D, S1, no_terms()),
+            ],
+            nodes: &[("node1", CHINA_AZ1), ("node2", INDIA), ("node3", CHINA), ("node4", CHINA), ("node5", INDIA)],
+            want: Some(&[100, 0, 100, 100, 0]),
+        },
+        KubeScoreCase {
+            name: "Affinity and Anti Affinity and symmetry",
+            pod_ns: D,
+            pod_labels: S1,
+            pod_terms: stay_with_s1_away_from_s2,
+            pods: vec![
+                ("node1", D, S1, no_terms()),
+                ("node2", D, S2, no_terms()),
+                ("node3", D, &[], stay_with_s1_away_from_s2()),
+                ("node4", D, &[], away_from_s1_in_az()),
+            ],
+            nodes: &[("node1", CHINA), ("node2", AZ1), ("node3", INDIA), ("node4", AZ2)],
+            want: Some(&[100, 0, 100, 0]),
+        },
+        KubeScoreCase {
+            name: "Avoid panic when partial nodes in a topology don't have pods with affinity",
+            pod_ns: D,
+            pod_labels: S1,
+            pod_terms: no_terms,
+            pods: vec![("node1", D, S1, no_terms()), ("node2", D, &[], stay_with_s1_away_from_s2())],
+            nodes: &[("node1", CHINA), ("node2", CHINA)],
+            want: Some(&[0, 0]),
+        },
+    ]
+    .into_iter()
+    .chain(std::iter::once(KubeScoreCase {
+        name: "three nodes, nothing matches: skip",
+        pod_ns: D,
+        pod_labels: S2,
+        pod_terms: stay_with_s1_in_region,
+        pods: vec![],
+        nodes: three,
+        want: None,
+    }))
+    .collect()
+}
+
+#[test]
+fn kube_scheduler_preferred_affinity_cases() {
+    for c in kube_score_cases() {
+        let mut s = Snapshot::new();
+        for (name, team) in [
+            ("subteam1.team1", "team1"),
+            ("subteam2.team1", "team1"),
+            ("subteam1.team2", "team2"),
+            ("subteam2.team2", "team2"),
+        ] {
+            s.add_namespace(Namespace { name: Sym::new(name), labels: [("team", team)].into_iter().collect() });
+        }
+        for &(name, labels) in c.nodes {
+            let mut n = NodeBuilder::new(name).build();
+            n.labels = labels.iter().map(|&(k, v)| (k, v)).collect();
+            s.add_node(n);
+        }
+        for (i, (node, ns, labels, terms)) in c.pods.into_iter().enumerate() {
+            place(&mut s, pod(ns, &format!("existing-{i}"), labels, terms), node);
+        }
+        let p = pod(c.pod_ns, "incoming", c.pod_labels, (c.pod_terms)());
+        let got = score_all(&InterPodAffinity::default(), &s, &p).map(|(_, norm)| norm);
+        assert_eq!(got.as_deref(), c.want, "{}", c.name);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Randomized: indexed plugin vs. literal port, and index vs. recomputation
 // ---------------------------------------------------------------------------------------------
 

@@ -415,6 +415,296 @@ fn list_default_constraints_can_filter() {
     assert_eq!(filter_all(&pl, &s, &foo_pod("p")), Some(vec![SKEW, SKEW, OK, OK]));
 }
 
+/// One case of kube-scheduler's `TestPodTopologySpreadScore`.
+struct KubeCase<'a> {
+    name: &'a str,
+    /// Candidate nodes `(name, labels)`, then nodes that exist but failed filtering.
+    nodes: &'a [(&'a str, &'a [(&'a str, &'a str)])],
+    failed: &'a [(&'a str, &'a [(&'a str, &'a str)])],
+    /// Existing pods `(node, labels)`; a `ns1` label puts the pod in namespace ns1, `terminating`
+    /// marks it terminating.
+    pods: &'a [(&'a str, &'a [&'a str])],
+    /// The incoming pod's labels and constraints `(maxSkew, key, selector label)`; `None`
+    /// constraints mean system defaulting with a Service selecting `foo`.
+    labels: &'a [&'a str],
+    constraints: Option<&'a [(i32, &'a str, Option<&'a str>)]>,
+    want: &'a [i64],
+}
+
+const H: &str = "kubernetes.io/hostname";
+
+fn run_kube_case(c: &KubeCase<'_>) {
+    let mut s = Snapshot::new();
+    for &(name, labels) in c.nodes.iter().chain(c.failed) {
+        let mut n = NodeBuilder::new(name).build();
+        n.labels = labels.iter().map(|&(k, v)| (k, v)).collect();
+        s.add_node(n);
+    }
+    for (i, &(node, labels)) in c.pods.iter().enumerate() {
+        let ns = if labels.contains(&"ns1") { "ns1" } else { "default" };
+        let mut p = PodBuilder::new(ns, &format!("existing-{i}")).build();
+        for &l in labels.iter().filter(|&&l| l != "ns1" && l != "terminating") {
+            p.labels.insert(Sym::new(l), Sym::EMPTY);
+        }
+        p.terminating = labels.contains(&"terminating");
+        place(&mut s, p, node);
+    }
+    let mut pod = PodBuilder::new("default", "p").build();
+    for &l in c.labels {
+        pod.labels.insert(Sym::new(l), Sym::EMPTY);
+    }
+    let pl = match c.constraints {
+        Some(cs) => {
+            pod.topology_spread_constraints = cs
+                .iter()
+                .map(|&(skew, key, sel_label)| {
+                    constraint(
+                        skew,
+                        Sym::new(key),
+                        WhenUnsatisfiable::ScheduleAnyway,
+                        sel_label.map(|l| sel(&[(l, "")])),
+                    )
+                })
+                .collect();
+            PodTopologySpread { default_constraints: vec![], system_defaulted: false }
+        }
+        None => {
+            s.set_workload_selectors(vec![WorkloadSelector {
+                kind: WorkloadKind::Service,
+                namespace: Sym::new("default"),
+                name: Sym::new("svc"),
+                selector: sel(&[("foo", "")]),
+            }]);
+            PodTopologySpread::default()
+        }
+    };
+    let cx = PodCx { pod: &pod, snapshot: &s };
+    let feasible: Vec<&NodeInfo> = c.nodes.iter().map(|&(n, _)| s.node_by_name(Sym::new(n)).unwrap()).collect();
+    let mut st = PluginState::default();
+    assert!(!pl.pre_score(cx, &mut st, &feasible).is_skip(), "{}", c.name);
+    let mut scores: Vec<i64> = feasible.iter().map(|n| pl.score(cx, &st, n)).collect();
+    pl.normalize_scores(cx, &st, &feasible, &mut scores);
+    assert_eq!(scores, c.want, "{}", c.name);
+}
+
+#[test]
+fn kube_scheduler_score_cases() {
+    let four: &[(&str, &[(&str, &str)])] = &[
+        ("node-a", &[(H, "node-a")]),
+        ("node-b", &[(H, "node-b")]),
+        ("node-c", &[(H, "node-c")]),
+        ("node-d", &[(H, "node-d")]),
+    ];
+    let zoned: &[(&str, &[(&str, &str)])] = &[
+        ("node-a", &[("zone", "zone1"), (H, "node-a")]),
+        ("node-b", &[("zone", "zone1"), (H, "node-b")]),
+        ("node-x", &[("zone", "zone2"), (H, "node-x")]),
+        ("node-y", &[("zone", "zone2"), (H, "node-y")]),
+    ];
+    let foo = &["foo"][..];
+    let spread_2103: &[(&str, &[&str])] =
+        &[("node-a", foo), ("node-a", foo), ("node-b", foo), ("node-d", foo), ("node-d", foo), ("node-d", foo)];
+    let spread_4321: &[(&str, &[&str])] = &[
+        ("node-a", foo),
+        ("node-a", foo),
+        ("node-a", foo),
+        ("node-a", foo),
+        ("node-b", foo),
+        ("node-b", foo),
+        ("node-b", foo),
+        ("node-c", foo),
+        ("node-c", foo),
+        ("node-d", foo),
+    ];
+    let spread_4213: &[(&str, &[&str])] = &[
+        ("node-a", foo),
+        ("node-a", foo),
+        ("node-a", foo),
+        ("node-a", foo),
+        ("node-b", foo),
+        ("node-b", foo),
+        ("node-x", foo),
+        ("node-y", foo),
+        ("node-y", foo),
+        ("node-y", foo),
+    ];
+    let cases = [
+        KubeCase {
+            name: "one constraint on node, no existing pods",
+            nodes: &four[..2],
+            failed: &[],
+            pods: &[],
+            labels: foo,
+            constraints: Some(&[(1, H, Some("foo"))]),
+            want: &[100, 100],
+        },
+        KubeCase {
+            name: "one constraint on node, only one node is candidate",
+            nodes: &four[..1],
+            failed: &four[1..2],
+            pods: &[("node-a", foo), ("node-a", foo), ("node-b", foo)],
+            labels: foo,
+            constraints: Some(&[(1, H, Some("foo"))]),
+            want: &[100],
+        },
+        KubeCase {
+            name: "one constraint on node, all 4 nodes are candidates",
+            nodes: four,
+            failed: &[],
+            pods: spread_2103,
+            labels: foo,
+            constraints: Some(&[(1, H, Some("foo"))]),
+            want: &[20, 60, 100, 0],
+        },
+        KubeCase {
+            name: "one constraint on node, null selector",
+            nodes: four,
+            failed: &[],
+            pods: spread_2103,
+            labels: foo,
+            constraints: Some(&[(1, H, None)]),
+            want: &[100, 100, 100, 100],
+        },
+        KubeCase {
+            name: "one constraint on node, all 4 nodes are candidates, maxSkew=2",
+            nodes: four,
+            failed: &[],
+            pods: spread_2103,
+            labels: foo,
+            constraints: Some(&[(2, H, Some("foo"))]),
+            want: &[33, 66, 100, 16],
+        },
+        KubeCase {
+            name: "one constraint on node, all 4 nodes are candidates, maxSkew=3",
+            nodes: four,
+            failed: &[],
+            pods: spread_4321,
+            labels: foo,
+            constraints: Some(&[(3, H, Some("foo"))]),
+            want: &[44, 66, 77, 100],
+        },
+        KubeCase {
+            name: "system defaulting, nodes don't have zone, pods match service",
+            nodes: four,
+            failed: &[],
+            pods: spread_4321,
+            labels: foo,
+            constraints: None,
+            want: &[44, 66, 77, 100],
+        },
+        KubeCase {
+            name: "one constraint on node, 3 out of 4 nodes are candidates",
+            nodes: &[("node-a", &[(H, "node-a")]), ("node-b", &[(H, "node-b")]), ("node-x", &[(H, "node-x")])],
+            failed: &[("node-y", &[(H, "node-y")])],
+            pods: spread_4213,
+            labels: foo,
+            constraints: Some(&[(1, H, Some("foo"))]),
+            want: &[33, 83, 100],
+        },
+        KubeCase {
+            name: "one constraint on node, 3 out of 4 nodes are candidates, one node doesn't match topology key",
+            nodes: &[("node-a", &[(H, "node-a")]), ("node-b", &[("n", "node-b")]), ("node-x", &[(H, "node-x")])],
+            failed: &[("node-y", &[(H, "node-y")])],
+            pods: spread_4213,
+            labels: foo,
+            constraints: Some(&[(1, H, Some("foo"))]),
+            want: &[16, 0, 100],
+        },
+        KubeCase {
+            name: "one constraint on zone, 3 out of 4 nodes are candidates",
+            nodes: &zoned[..3],
+            failed: &zoned[3..],
+            pods: spread_4213,
+            labels: foo,
+            constraints: Some(&[(1, "zone", Some("foo"))]),
+            want: &[75, 75, 100],
+        },
+        KubeCase {
+            name: "two Constraints on zone and node, 2 out of 4 nodes are candidates",
+            nodes: &[zoned[0], zoned[2]],
+            failed: &[zoned[1], zoned[3]],
+            pods: &[
+                ("node-a", foo),
+                ("node-a", foo),
+                ("node-b", foo),
+                ("node-x", foo),
+                ("node-x", foo),
+                ("node-y", foo),
+                ("node-y", foo),
+                ("node-y", foo),
+                ("node-y", foo),
+            ],
+            labels: foo,
+            constraints: Some(&[(1, "zone", Some("foo")), (1, H, Some("foo"))]),
+            want: &[100, 63],
+        },
+        KubeCase {
+            name: "two Constraints on zone, 2 out of 4 nodes are candidates",
+            nodes: &[("node-a", &[("zone", "zone1")]), ("node-x", &[("zone", "zone2")])],
+            failed: &[("node-b", &[("zone", "zone1")]), ("node-y", &[("zone", "zone2")])],
+            pods: &[
+                ("node-a", &["foo", "bar"]),
+                ("node-a", foo),
+                ("node-b", &["foo", "bar"]),
+                ("node-y", foo),
+                ("node-y", &["foo", "bar"]),
+                ("node-y", foo),
+            ],
+            labels: &["foo", "bar"],
+            constraints: Some(&[(1, "zone", Some("foo")), (1, "zone", Some("bar"))]),
+            want: &[85, 100],
+        },
+        KubeCase {
+            name: "two Constraints on zone and node, with different labelSelectors",
+            nodes: zoned,
+            failed: &[],
+            pods: &[("node-a", foo), ("node-b", &["foo", "bar"]), ("node-y", foo), ("node-y", &["bar"])],
+            labels: &["foo", "bar"],
+            constraints: Some(&[(1, "zone", Some("foo")), (1, H, Some("bar"))]),
+            want: &[60, 20, 100, 60],
+        },
+        KubeCase {
+            name: "two Constraints on zone and node, with different labelSelectors, some nodes have 0 pods",
+            nodes: zoned,
+            failed: &[],
+            pods: &[("node-b", &["bar"]), ("node-x", foo), ("node-y", &["foo", "bar"])],
+            labels: &["foo", "bar"],
+            constraints: Some(&[(1, "zone", Some("foo")), (1, H, Some("bar"))]),
+            want: &[100, 60, 40, 0],
+        },
+        KubeCase {
+            name: "two Constraints on zone and node, with different labelSelectors, 3 out of 4 nodes are candidates",
+            nodes: &zoned[..3],
+            failed: &zoned[3..],
+            pods: &[("node-a", foo), ("node-b", &["foo", "bar"]), ("node-y", foo), ("node-y", &["bar"])],
+            labels: &["foo", "bar"],
+            constraints: Some(&[(1, "zone", Some("foo")), (1, H, Some("bar"))]),
+            want: &[50, 25, 100],
+        },
+        KubeCase {
+            name: "existing pods in a different namespace do not count",
+            nodes: &four[..2],
+            failed: &[],
+            pods: &[("node-a", &["foo", "ns1"]), ("node-a", foo), ("node-b", foo), ("node-b", foo)],
+            labels: foo,
+            constraints: Some(&[(1, H, Some("foo"))]),
+            want: &[100, 33],
+        },
+        KubeCase {
+            name: "terminating Pods should be excluded",
+            nodes: &four[..2],
+            failed: &[],
+            pods: &[("node-a", &["foo", "terminating"]), ("node-b", foo)],
+            labels: foo,
+            constraints: Some(&[(1, H, Some("foo"))]),
+            want: &[100, 0],
+        },
+    ];
+    for c in &cases {
+        run_kube_case(c);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Randomized: indexed plugin vs. literal port, and index vs. recomputation
 // ---------------------------------------------------------------------------------------------
