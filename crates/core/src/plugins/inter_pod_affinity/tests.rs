@@ -497,13 +497,16 @@ fn exists_security(key: &str) -> PodAffinityTerm {
     expr_term(vec![req("security", LabelOp::Exists, &[]), req("wrongkey", LabelOp::DoesNotExist, &[])], key)
 }
 
+/// `(node, namespace, labels, terms)`.
+type ExistingPod = (&'static str, &'static str, &'static [(&'static str, &'static str)], Terms);
+
 struct KubeScoreCase {
     name: &'static str,
     pod_ns: &'static str,
     pod_labels: &'static [(&'static str, &'static str)],
     pod_terms: fn() -> Terms,
     /// `(node, namespace, labels, terms)` of existing pods.
-    pods: Vec<(&'static str, &'static str, &'static [(&'static str, &'static str)], Terms)>,
+    pods: Vec<ExistingPod>,
     nodes: &'static [(&'static str, &'static [(&'static str, &'static str)])],
     /// `None`: PreScore skips.
     want: Option<&'static [i64]>,
