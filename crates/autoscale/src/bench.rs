@@ -1,0 +1,207 @@
+//! The autoscaling quality benchmark (`kubesched bench autoscale`): for several workload mixes,
+//! the $/hour of the NodeClaims we plan against the LP lower bound of [`crate::cost`], and the
+//! time one provisioning pass takes. Goal: within 10% of the bound; 2,000 pods with preferred
+//! topology spread in under a second (Karpenter has taken over an hour on that workload, issue 7).
+
+use crate::autoscaler::{Autoscaler, ClusterView, Options, default_profile};
+use crate::catalog::Catalog;
+use crate::cost::{Demand, bound_types, lower_bound};
+use crate::labels::Flavor;
+use crate::money::Money;
+use crate::nodeclass::NodeClass;
+use crate::nodepool::NodePool;
+use crate::requirements::Operator;
+use kubesched_core::Sym;
+use kubesched_core::builders::PodBuilder;
+use kubesched_core::model::{Pod, TaintEffect, TopologySpreadConstraint, WhenUnsatisfiable};
+use kubesched_core::selector::LabelSelector;
+use kubesched_core::snapshot::Snapshot;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One benchmark case.
+pub struct Workload {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub autoscaler: Autoscaler,
+    pub pods: Vec<Arc<Pod>>,
+}
+
+/// One result row.
+#[derive(Clone, Debug)]
+pub struct BenchResult {
+    pub name: &'static str,
+    pub pods: usize,
+    pub nodes: usize,
+    /// The planned NodeClaims, `instance type × count`, most frequent first.
+    pub instance_types: Vec<(String, usize)>,
+    pub cost: Money,
+    pub lower_bound: Money,
+    /// `cost / bound − 1` in basis points (`None` when the bound is 0).
+    pub over_bound_bps: Option<i64>,
+    pub unschedulable: usize,
+    pub elapsed: Duration,
+}
+
+impl BenchResult {
+    /// Within 10% of the bound and every pod placed.
+    pub fn meets_goal(&self) -> bool {
+        self.unschedulable == 0 && self.over_bound_bps.is_some_and(|b| b <= 1_000)
+    }
+}
+
+fn deployment(prefix: &str, n: usize, cpu: i64, mem_mib: i64, f: impl Fn(PodBuilder) -> PodBuilder) -> Vec<Arc<Pod>> {
+    (0..n)
+        .map(|i| {
+            let b = PodBuilder::new("default", &format!("{prefix}-{i}"))
+                .cpu_milli(cpu)
+                .memory(mem_mib << 20)
+                .label("app", prefix)
+                .with(|p| p.creation_time = Some(i as i64));
+            Arc::new(f(b).build())
+        })
+        .collect()
+}
+
+fn auto_mode() -> Autoscaler {
+    let options = Options { auto_mode_builtins: true, ..Options::default() };
+    // The embedded catalog and built-in pools always resolve.
+    Autoscaler::new(Catalog::embedded(), vec![], vec![], default_profile(), options)
+        .unwrap_or_else(|e| panic!("built-in Auto Mode configuration: {e:?}"))
+}
+
+fn karpenter(pools: Vec<NodePool>) -> Autoscaler {
+    Autoscaler::new(Catalog::embedded(), vec![NodeClass::ec2("default")], pools, default_profile(), Options::default())
+        .unwrap_or_else(|e| panic!("benchmark pools: {e:?}"))
+}
+
+fn auto(b: PodBuilder) -> PodBuilder {
+    b.node_selector("eks.amazonaws.com/compute-type", "auto")
+}
+
+/// The benchmark's workloads.
+pub fn workloads() -> Vec<Workload> {
+    let general = || {
+        NodePool::new("default", Flavor::KarpenterAws, "default")
+            .require("karpenter.k8s.aws/instance-category", Operator::In, &["c", "m", "r"])
+            .require("karpenter.k8s.aws/instance-generation", Operator::Gt, &["4"])
+            .require("kubernetes.io/arch", Operator::In, &["amd64"])
+            .require("karpenter.sh/capacity-type", Operator::In, &["on-demand"])
+    };
+    let mut gpu = NodePool::new("gpu", Flavor::KarpenterAws, "default")
+        .require("karpenter.k8s.aws/instance-family", Operator::In, &["g5", "g6"])
+        .require("karpenter.sh/capacity-type", Operator::In, &["on-demand"]);
+    gpu.taints.push(kubesched_core::model::Taint::new("nvidia.com/gpu", "true", TaintEffect::NoSchedule));
+    gpu.weight = 10;
+    let graviton = NodePool::new("graviton", Flavor::KarpenterAws, "default")
+        .require("kubernetes.io/arch", Operator::In, &["arm64"])
+        .require("karpenter.sh/capacity-type", Operator::In, &["spot"])
+        .require("karpenter.k8s.aws/instance-category", Operator::In, &["c", "m", "r"]);
+    let zone_spread = TopologySpreadConstraint {
+        max_skew: 1,
+        topology_key: Sym::new("topology.kubernetes.io/zone"),
+        when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+        label_selector: Some(LabelSelector::from_match_labels([("app", "spread")])),
+        min_domains: None,
+        node_affinity_policy: None,
+        node_taints_policy: None,
+        match_label_keys: vec![],
+    };
+    let mut mixed = deployment("web", 300, 500, 1024, |b| b);
+    mixed.extend(deployment("train", 24, 4000, 16 * 1024, |b| {
+        b.scalar("nvidia.com/gpu", 1).toleration("nvidia.com/gpu", "true", Some(TaintEffect::NoSchedule))
+    }));
+    vec![
+        Workload {
+            name: "web-small",
+            description: "500 pods of 250m/512Mi, EKS Auto Mode built-in pools",
+            autoscaler: auto_mode(),
+            pods: deployment("web", 500, 250, 512, auto),
+        },
+        Workload {
+            name: "memory-heavy",
+            description: "300 pods of 500m/8Gi, EKS Auto Mode built-in pools",
+            autoscaler: auto_mode(),
+            pods: deployment("cache", 300, 500, 8 * 1024, auto),
+        },
+        Workload {
+            name: "mixed-gpu",
+            description: "300 pods of 500m/1Gi + 24 pods of 4 CPU/16Gi/1 GPU, Karpenter c/m/r and g5/g6 pools",
+            autoscaler: karpenter(vec![general(), gpu]),
+            pods: mixed,
+        },
+        Workload {
+            name: "spread-2000",
+            description: "2000 pods of 500m/1Gi, preferred zone spread (maxSkew 1), Auto Mode",
+            autoscaler: auto_mode(),
+            pods: deployment("spread", 2000, 500, 1024, |b| {
+                auto(b).with(|p| p.topology_spread_constraints = vec![zone_spread.clone()])
+            }),
+        },
+        Workload {
+            name: "graviton-spot",
+            description: "400 pods of 1 CPU/2Gi on arm64, spot c/m/r pool",
+            autoscaler: karpenter(vec![graviton]),
+            pods: deployment("arm", 400, 1000, 2048, |b| b.node_selector("kubernetes.io/arch", "arm64")),
+        },
+    ]
+}
+
+/// Runs one workload: one provisioning pass on an empty cluster.
+pub fn run(w: &Workload) -> BenchResult {
+    let snapshot = Snapshot::new();
+    let start = Instant::now();
+    let plan = w.autoscaler.provision(&ClusterView::new(&snapshot), w.pods.clone());
+    let elapsed = start.elapsed();
+    let cost = plan.hourly_cost();
+    let bound = lower_bound(&Demand::of_pods(&w.pods), &bound_types(&w.autoscaler)).map_or(Money::ZERO, |b| b.cost);
+    let mut types: Vec<(String, usize)> = Vec::new();
+    for c in &plan.node_claims {
+        match types.iter_mut().find(|(t, _)| *t == c.instance_type) {
+            Some((_, n)) => *n += 1,
+            None => types.push((c.instance_type.clone(), 1)),
+        }
+    }
+    types.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    BenchResult {
+        name: w.name,
+        pods: w.pods.len(),
+        nodes: plan.node_claims.len(),
+        instance_types: types,
+        cost,
+        lower_bound: bound,
+        over_bound_bps: (bound.0 > 0).then(|| ((cost.0 as i128 - bound.0 as i128) * 10_000 / bound.0 as i128) as i64),
+        unschedulable: plan.errors.len(),
+        elapsed,
+    }
+}
+
+/// Every workload.
+pub fn run_all() -> Vec<BenchResult> {
+    workloads().iter().map(run).collect()
+}
+
+/// A plain-text table of results.
+pub fn table(results: &[BenchResult]) -> String {
+    let mut out = format!(
+        "{:<14} {:>5} {:>5} {:>12} {:>12} {:>8} {:>9} {:>6}  {}\n",
+        "workload", "pods", "nodes", "$/hour", "bound $/h", "over", "time ms", "goal", "instance types"
+    );
+    for r in results {
+        let over = r.over_bound_bps.map_or("-".to_string(), |b| format!("{}.{:02}%", b / 100, (b % 100).abs()));
+        let types: Vec<String> = r.instance_types.iter().map(|(t, n)| format!("{n}×{t}")).collect();
+        out.push_str(&format!(
+            "{:<14} {:>5} {:>5} {:>12} {:>12} {:>8} {:>9.1} {:>6}  {}\n",
+            r.name,
+            r.pods,
+            r.nodes,
+            r.cost.to_string(),
+            r.lower_bound.to_string(),
+            over,
+            r.elapsed.as_secs_f64() * 1000.0,
+            if r.meets_goal() { "ok" } else { "MISS" },
+            types.join(", ")
+        ));
+    }
+    out
+}
