@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "kubesched", version, about = "Kubernetes scheduling, explained and simulated: kube-scheduler's decisions, offline")]
+#[command(
+    name = "kubesched",
+    version,
+    about = "Kubernetes scheduling, explained and simulated: kube-scheduler's decisions, offline"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,6 +21,9 @@ struct Cli {
 enum Command {
     /// Place pending pods on a cluster exactly as kube-scheduler would.
     Schedule(commands::schedule::Args),
+    /// EKS Fargate: which pods profiles take, which Fargate refuses, sizes and costs.
+    #[command(subcommand)]
+    Fargate(commands::fargate::Command),
     /// Run an in-memory scheduler_perf-style workload and report pods/s.
     Bench(commands::bench::Args),
     /// Replay a GPU cluster trace (the FGD paper's OpenB) and report allocation and fragmentation.
@@ -33,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Schedule(args) => commands::schedule::run(args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::Fargate(command) => commands::fargate::run(command),
         Command::Trace(args) => commands::trace::run(args),
     };
     match result {

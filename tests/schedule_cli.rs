@@ -151,7 +151,15 @@ fn invalid_configuration_names_the_field() {
     .unwrap();
     let run = kubesched(&["schedule", "-f", &fixture("schedule/packing.yaml"), "--config", path.to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("percentageOfNodesToScore: Invalid value: 120: not in valid range [0-100]"), "{}", run.stderr);
-    assert!(run.stderr.contains("profiles[0].pluginConfig[0].args.scoringStrategy.type: Unsupported value: \"Fastest\""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("percentageOfNodesToScore: Invalid value: 120: not in valid range [0-100]"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("profiles[0].pluginConfig[0].args.scoringStrategy.type: Unsupported value: \"Fastest\""),
+        "{}",
+        run.stderr
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

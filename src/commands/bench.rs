@@ -47,7 +47,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }
         }
         let Some(r) = best else { continue };
-        let versus = w.kube_threshold.map(|t| format!(", {:.0}x kube-scheduler's {t:.0} pods/s threshold", r.pods_per_second() / t)).unwrap_or_default();
+        let versus = w
+            .kube_threshold
+            .map(|t| format!(", {:.0}x kube-scheduler's {t:.0} pods/s threshold", r.pods_per_second() / t))
+            .unwrap_or_default();
         println!("{}: {:.0} pods/s", r.workload, r.pods_per_second());
         println!(
             "  {} nodes, {} pods ({} scheduled, {} unschedulable) in {:.3}s{versus}",

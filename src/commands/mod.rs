@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod fargate;
 pub mod input;
 pub mod schedule;
 pub mod trace;

@@ -1,9 +1,14 @@
-//! `kubesched schedule`: place pending pods as kube-scheduler would.
+//! `kubesched schedule`: place pending pods as kube-scheduler would. Pods that a Fargate profile
+//! took go to fargate-scheduler instead, each onto its own node.
 
-use super::input::{self, Loaded};
+use super::input::{self, Fargate, Loaded};
 use anyhow::Result;
 use kubesched_core::batch::{account_bound_pods, schedule_pending};
-use kubesched_report::schedule::ScheduleDocument;
+use kubesched_core::model::Pod;
+use kubesched_core::snapshot::Snapshot;
+use kubesched_fargate::{FargatePrices, FargateScheduler, ScheduleOutcome};
+use kubesched_k8s::LoadedPod;
+use kubesched_report::schedule::{PodEntry, ScheduleDocument};
 use kubesched_report::{Format, to_json, to_yaml};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,26 +28,45 @@ pub struct Args {
     /// Show every examined node: the filter verdict or each plugin's normalized score.
     #[arg(long)]
     explain: bool,
-    /// Seed for breaking ties between equally scored nodes and for generated pod names.
+    /// Seed for breaking ties between equally scored nodes and for generated names.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// AWS region of Fargate profiles whose input names none (for prices and node names).
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let Some(Loaded { cluster, mut scheduler }) = input::load(&args.files, args.config.as_deref(), args.seed)? else {
+    let Some(Loaded { cluster, mut scheduler, fargate }) = input::load(&args.files, args.config.as_deref(), args.seed)?
+    else {
         return Ok(ExitCode::from(2));
     };
     scheduler.explain = args.explain;
     let mut snapshot = cluster.empty_snapshot();
-    let models: Vec<Arc<kubesched_core::model::Pod>> = cluster.pods.iter().map(|p| Arc::new(p.model.clone())).collect();
-    let mut decisions = account_bound_pods(&mut snapshot, models.iter().filter(|p| p.node_name.is_some()).cloned());
-    let pending: Vec<_> = models.iter().filter(|p| p.node_name.is_none() && !p.phase.is_terminal()).cloned().collect();
-    let others = pending.iter().filter(|p| scheduler.profile_index(p.scheduler_name).is_none()).count();
+    let models: Vec<Arc<Pod>> = cluster.pods.iter().map(|p| Arc::new(p.model.clone())).collect();
+    let mut entries: Vec<PodEntry> = Vec::new();
+    let rejected = account_bound_pods(&mut snapshot, models.iter().filter(|p| p.node_name.is_some()).cloned());
+    entries.extend(rejected.iter().map(PodEntry::from_decision));
+
+    let pending: Vec<(&LoadedPod, &Arc<Pod>)> =
+        cluster.pods.iter().zip(&models).filter(|(_, m)| m.node_name.is_none() && !m.phase.is_terminal()).collect();
+    let (for_fargate, for_kube): (Vec<_>, Vec<_>) =
+        pending.into_iter().partition(|(p, _)| kubesched_fargate::is_fargate_pod(&p.object));
+    if !for_fargate.is_empty() {
+        // Without any profile, pods set to fargate-scheduler by hand are stranded.
+        let none = Fargate { profiles: Vec::new(), logging: kubesched_fargate::LoggingConfig::NotFound };
+        let fargate = fargate.as_ref().unwrap_or(&none);
+        entries.extend(schedule_on_fargate(fargate, &for_fargate, &mut snapshot, &args.region, args.seed)?);
+    }
+    let others = for_kube.iter().filter(|(_, m)| scheduler.profile_index(m.scheduler_name).is_none()).count();
     if others > 0 {
         eprintln!("note: {others} pending pod(s) name a schedulerName no profile has; left to their scheduler");
     }
-    decisions.extend(schedule_pending(&mut scheduler, &mut snapshot, pending));
-    let doc = ScheduleDocument::from_decisions(&decisions);
+    let decisions =
+        schedule_pending(&mut scheduler, &mut snapshot, for_kube.into_iter().map(|(_, m)| m.clone()).collect());
+    entries.extend(decisions.iter().map(PodEntry::from_decision));
+
+    let doc = ScheduleDocument { pods: entries };
     let out = match args.output {
         Format::Json => to_json(&doc),
         Format::Yaml => to_yaml(&doc),
@@ -50,4 +74,62 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     print!("{out}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// fargate-scheduler: every pod a profile took is validated, sized and bound to a node of its
+/// own, which joins the snapshot (tainted, `pods: 1`) so the default scheduler sees it too.
+fn schedule_on_fargate(
+    fargate: &Fargate,
+    pods: &[(&LoadedPod, &Arc<Pod>)],
+    snapshot: &mut Snapshot,
+    region: &str,
+    seed: u64,
+) -> Result<Vec<PodEntry>> {
+    let mut scheduler = FargateScheduler::new(region, seed);
+    let mut entries = Vec::new();
+    for (loaded, model) in pods {
+        let mut entry = PodEntry {
+            pod: model.key(),
+            profile: kubesched_fargate::validate::FARGATE_SCHEDULER_NAME.to_string(),
+            ..Default::default()
+        };
+        match scheduler.schedule(&loaded.object, &fargate.profiles)? {
+            ScheduleOutcome::Bound(binding) => {
+                let node = snapshot.add_node(binding.placement.node.clone());
+                snapshot.add_pod((*model).clone(), node);
+                entry.outcome = "Scheduled".into();
+                entry.node = Some(binding.placement.node_name.clone());
+                entry.feasible_nodes = 1;
+                entry.examined_nodes = 1;
+                let hourly = FargatePrices::for_region(&binding.region).map(|p| binding.cost(&p).hourly);
+                entry.extra.insert(
+                    "fargate".into(),
+                    serde_json::json!({
+                        "profile": binding.profile,
+                        "capacityProvisioned": binding.capacity_provisioned,
+                        "hourlyCost": hourly,
+                        "zone": binding.placement.zone,
+                        "podIP": binding.placement.ip.to_string(),
+                    }),
+                );
+            }
+            ScheduleOutcome::Unschedulable { profile, rejections } => {
+                entry.outcome = "Unschedulable".into();
+                // fargate-scheduler's FailedScheduling event carries the first reason.
+                entry.message = rejections.first().map(|r| r.message.clone());
+                let reasons: Vec<_> =
+                    rejections.iter().map(|r| serde_json::json!({"reason": r.reason, "message": r.message})).collect();
+                entry.extra.insert("fargate".into(), serde_json::json!({ "profile": profile, "reasons": reasons }));
+            }
+            ScheduleOutcome::NoProfile => {
+                entry.outcome = "Unschedulable".into();
+                entry.message = Some(
+                    "no active Fargate profile selects this pod: it is not authorized to run on Fargate and stays Pending"
+                        .into(),
+                );
+            }
+        }
+        entries.push(entry);
+    }
+    Ok(entries)
 }

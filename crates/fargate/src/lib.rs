@@ -35,6 +35,7 @@ pub mod report;
 pub mod scheduler;
 pub mod sizing;
 pub mod validate;
+pub mod webhook;
 
 pub use admission::{Admission, ProfileMatch, admit, match_profile};
 pub use cost::{FargatePrices, Money, PodCost, pod_cost};
@@ -50,3 +51,4 @@ pub use report::{CheckOptions, CheckReport, PodReport, check};
 pub use scheduler::{Binding, FargateScheduler, ScheduleOutcome, is_fargate_pod};
 pub use sizing::{EphemeralStorage, FargateSize, PodSizing, size_pod};
 pub use validate::{ValidationOptions, VolumeCatalog, validate_pod};
+pub use webhook::FargateWebhook;
