@@ -937,6 +937,9 @@ fn check_against_reference(pl: &InterPodAffinity, s: &Snapshot, p: &Pod, g: &mut
     assert_eq!(skip, reference.is_none(), "PreScore skip differs for {p:?}");
     if let Some(r) = reference {
         let fast: Vec<i64> = nodes.iter().map(|n| pl.score(cx, &st, n)).collect();
+        let mut batch = vec![0; nodes.len()];
+        pl.score_nodes(cx, &st, &nodes, &mut batch);
+        assert_eq!(batch, fast, "score_nodes agrees with score");
         let slow: Vec<i64> = nodes.iter().map(|n| reference::score(&r, n)).collect();
         assert_eq!(fast, slow, "raw scores for {p:?}");
         let mut fast_n = fast;

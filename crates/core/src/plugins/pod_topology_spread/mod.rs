@@ -119,6 +119,13 @@ impl Plugin for PodTopologySpread {
         state.get::<State>().and_then(|s| s.score.as_ref()).map_or(0, |s| s.score(node))
     }
 
+    fn score_nodes(&self, _cx: PodCx<'_>, state: &PluginState, nodes: &[&NodeInfo], scores: &mut [i64]) {
+        match state.get::<State>().and_then(|s| s.score.as_ref()) {
+            Some(s) => scores.iter_mut().zip(nodes).for_each(|(out, node)| *out = s.score(node)),
+            None => scores.iter_mut().for_each(|out| *out = 0),
+        }
+    }
+
     fn normalize_scores(&self, _cx: PodCx<'_>, state: &PluginState, nodes: &[&NodeInfo], scores: &mut [i64]) {
         if let Some(s) = state.get::<State>().and_then(|s| s.score.as_ref()) {
             s.normalize(nodes, scores);

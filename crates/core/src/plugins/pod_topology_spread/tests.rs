@@ -847,6 +847,9 @@ fn check_against_reference(pl: &PodTopologySpread, s: &Snapshot, p: &Pod, g: &mu
     assert_eq!(skip, reference.is_none(), "PreScore skip differs for {p:?}");
     if let Some((raw, norm)) = reference {
         let fast: Vec<i64> = nodes.iter().map(|n| pl.score(cx, &st, n)).collect();
+        let mut batch = vec![0; nodes.len()];
+        pl.score_nodes(cx, &st, &nodes, &mut batch);
+        assert_eq!(batch, fast, "score_nodes agrees with score");
         assert_eq!(fast, raw, "raw scores for {p:?}");
         let mut fast_n = fast;
         pl.normalize_scores(cx, &st, &nodes, &mut fast_n);
