@@ -35,6 +35,11 @@ pub struct Options {
     pub max_instance_types: usize,
     /// Feature gate `SpotToSpotConsolidation` (default off, doc §4.7).
     pub spot_to_spot_consolidation: bool,
+    /// Feature gate `NodeClaimOptimization` (default off; Karpenter core ≥ 2026,
+    /// `provisioning/scheduling/nodeclaim_optimization.go`): after packing, split NodeClaims
+    /// that grew to a much pricier type than their earlier pods needed. Provisioning only; the
+    /// disruption simulation never uses it.
+    pub nodeclaim_optimization: bool,
     /// Add EKS Auto Mode's `general-purpose` and `system` NodePools and the `default` NodeClass
     /// when the input does not define pools of those names (doc §2.1).
     pub auto_mode_builtins: bool,
@@ -49,6 +54,7 @@ impl Default for Options {
             min_values_policy: MinValuesPolicy::Strict,
             max_instance_types: 60,
             spot_to_spot_consolidation: false,
+            nodeclaim_optimization: false,
             auto_mode_builtins: false,
             seed: 0,
         }

@@ -5,7 +5,7 @@
 
 use crate::autoscaler::{Autoscaler, ClusterView, Options, default_profile};
 use crate::catalog::Catalog;
-use crate::cost::{Demand, bound_types, lower_bound};
+use crate::cost::workload_lower_bound;
 use crate::labels::Flavor;
 use crate::money::Money;
 use crate::nodeclass::NodeClass;
@@ -27,27 +27,35 @@ pub struct Workload {
     pub pods: Vec<Arc<Pod>>,
 }
 
-/// One result row.
+/// One provisioning pass's outcome.
 #[derive(Clone, Debug)]
-pub struct BenchResult {
-    pub name: &'static str,
-    pub pods: usize,
+pub struct Plan {
     pub nodes: usize,
-    /// The planned NodeClaims, `instance type × count`, most frequent first.
+    /// `instance type × count`, most frequent first.
     pub instance_types: Vec<(String, usize)>,
     pub cost: Money,
-    pub lower_bound: Money,
     /// `cost / bound − 1` in basis points (`None` when the bound is 0).
     pub over_bound_bps: Option<i64>,
     pub unschedulable: usize,
     pub elapsed: Duration,
 }
 
-impl BenchResult {
+impl Plan {
     /// Within 10% of the bound and every pod placed.
     pub fn meets_goal(&self) -> bool {
         self.unschedulable == 0 && self.over_bound_bps.is_some_and(|b| b <= 1_000)
     }
+}
+
+/// One result row: Karpenter's default behaviour and with the `NodeClaimOptimization` gate on.
+#[derive(Clone, Debug)]
+pub struct BenchResult {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub pods: usize,
+    pub lower_bound: Money,
+    pub default: Plan,
+    pub optimized: Plan,
 }
 
 fn deployment(prefix: &str, n: usize, cpu: i64, mem_mib: i64, f: impl Fn(PodBuilder) -> PodBuilder) -> Vec<Arc<Pod>> {
@@ -147,32 +155,43 @@ pub fn workloads() -> Vec<Workload> {
     ]
 }
 
-/// Runs one workload: one provisioning pass on an empty cluster.
-pub fn run(w: &Workload) -> BenchResult {
+fn plan(a: &Autoscaler, pods: &[Arc<Pod>], bound: Money) -> Plan {
     let snapshot = Snapshot::new();
     let start = Instant::now();
-    let plan = w.autoscaler.provision(&ClusterView::new(&snapshot), w.pods.clone());
+    let p = a.provision(&ClusterView::new(&snapshot), pods.to_vec());
     let elapsed = start.elapsed();
-    let cost = plan.hourly_cost();
-    let bound = lower_bound(&Demand::of_pods(&w.pods), &bound_types(&w.autoscaler)).map_or(Money::ZERO, |b| b.cost);
+    let cost = p.hourly_cost();
     let mut types: Vec<(String, usize)> = Vec::new();
-    for c in &plan.node_claims {
+    for c in &p.node_claims {
         match types.iter_mut().find(|(t, _)| *t == c.instance_type) {
             Some((_, n)) => *n += 1,
             None => types.push((c.instance_type.clone(), 1)),
         }
     }
     types.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    BenchResult {
-        name: w.name,
-        pods: w.pods.len(),
-        nodes: plan.node_claims.len(),
+    Plan {
+        nodes: p.node_claims.len(),
         instance_types: types,
         cost,
-        lower_bound: bound,
         over_bound_bps: (bound.0 > 0).then(|| ((cost.0 as i128 - bound.0 as i128) * 10_000 / bound.0 as i128) as i64),
-        unschedulable: plan.errors.len(),
+        unschedulable: p.errors.len(),
         elapsed,
+    }
+}
+
+/// Runs one workload: one provisioning pass on an empty cluster, with the NodeClaim
+/// optimization gate off (Karpenter's default) and on.
+pub fn run(w: &Workload) -> BenchResult {
+    let bound = workload_lower_bound(&w.autoscaler, &w.pods).map_or(Money::ZERO, |b| b.cost);
+    let mut optimizing = w.autoscaler.clone();
+    optimizing.options.nodeclaim_optimization = true;
+    BenchResult {
+        name: w.name,
+        description: w.description,
+        pods: w.pods.len(),
+        lower_bound: bound,
+        default: plan(&w.autoscaler, &w.pods, bound),
+        optimized: plan(&optimizing, &w.pods, bound),
     }
 }
 
@@ -181,27 +200,30 @@ pub fn run_all() -> Vec<BenchResult> {
     workloads().iter().map(run).collect()
 }
 
-/// A plain-text table of results.
+/// A plain-text table of results: one line per workload and mode.
 pub fn table(results: &[BenchResult]) -> String {
     let mut out = format!(
-        "{:<14} {:>5} {:>5} {:>12} {:>12} {:>8} {:>9} {:>6}  {}\n",
-        "workload", "pods", "nodes", "$/hour", "bound $/h", "over", "time ms", "goal", "instance types"
+        "{:<14} {:<9} {:>5} {:>5} {:>12} {:>12} {:>8} {:>8} {:>5}  {}\n",
+        "workload", "mode", "pods", "nodes", "$/hour", "bound $/h", "over", "ms", "goal", "instance types"
     );
     for r in results {
-        let over = r.over_bound_bps.map_or("-".to_string(), |b| format!("{}.{:02}%", b / 100, (b % 100).abs()));
-        let types: Vec<String> = r.instance_types.iter().map(|(t, n)| format!("{n}×{t}")).collect();
-        out.push_str(&format!(
-            "{:<14} {:>5} {:>5} {:>12} {:>12} {:>8} {:>9.1} {:>6}  {}\n",
-            r.name,
-            r.pods,
-            r.nodes,
-            r.cost.to_string(),
-            r.lower_bound.to_string(),
-            over,
-            r.elapsed.as_secs_f64() * 1000.0,
-            if r.meets_goal() { "ok" } else { "MISS" },
-            types.join(", ")
-        ));
+        for (mode, p) in [("karpenter", &r.default), ("optimized", &r.optimized)] {
+            let over = p.over_bound_bps.map_or("-".to_string(), |b| format!("{}.{:02}%", b / 100, (b % 100).abs()));
+            let types: Vec<String> = p.instance_types.iter().map(|(t, n)| format!("{n}×{t}")).collect();
+            out.push_str(&format!(
+                "{:<14} {:<9} {:>5} {:>5} {:>12} {:>12} {:>8} {:>8.1} {:>5}  {}\n",
+                r.name,
+                mode,
+                r.pods,
+                p.nodes,
+                p.cost.to_string(),
+                r.lower_bound.to_string(),
+                over,
+                p.elapsed.as_secs_f64() * 1000.0,
+                if p.meets_goal() { "ok" } else { "MISS" },
+                types.join(", ")
+            ));
+        }
     }
     out
 }

@@ -2,6 +2,8 @@
 //! select them and they are launch-time choices), which are restricted, and the deprecated
 //! aliases Karpenter normalizes (doc §1.1, §1.3).
 
+use kubesched_core::Sym;
+
 /// `karpenter.sh/nodepool`.
 pub const NODEPOOL: &str = "karpenter.sh/nodepool";
 /// `karpenter.sh/capacity-type`: `on-demand`, `spot` or `reserved`.
@@ -27,6 +29,63 @@ pub const POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost"
 pub const TAINT_DISRUPTED: &str = "karpenter.sh/disrupted";
 /// Taint a Karpenter node registers with, removed once labels and taints are synced.
 pub const TAINT_UNREGISTERED: &str = "karpenter.sh/unregistered";
+
+/// Interned forms of the keys and values the hot paths compare, computed once.
+pub struct Syms {
+    pub zone: Sym,
+    pub region: Sym,
+    pub capacity_type: Sym,
+    pub instance_type: Sym,
+    pub arch: Sym,
+    pub os: Sym,
+    pub nodepool: Sym,
+    pub hostname: Sym,
+    pub registered: Sym,
+    pub initialized: Sym,
+    pub compute_type: Sym,
+    pub beta_instance_type: Sym,
+    pub beta_arch: Sym,
+    pub beta_os: Sym,
+    pub beta_zone: Sym,
+    pub beta_region: Sym,
+    pub on_demand: Sym,
+    pub spot: Sym,
+    pub reserved: Sym,
+    pub linux: Sym,
+    pub amd64: Sym,
+    pub r#true: Sym,
+    pub auto: Sym,
+}
+
+/// The interned well-known strings.
+pub fn syms() -> &'static Syms {
+    static SYMS: std::sync::OnceLock<Syms> = std::sync::OnceLock::new();
+    SYMS.get_or_init(|| Syms {
+        zone: Sym::new(ZONE),
+        region: Sym::new(REGION),
+        capacity_type: Sym::new(CAPACITY_TYPE),
+        instance_type: Sym::new(INSTANCE_TYPE),
+        arch: Sym::new(ARCH),
+        os: Sym::new(OS),
+        nodepool: Sym::new(NODEPOOL),
+        hostname: Sym::new(HOSTNAME),
+        registered: Sym::new(REGISTERED),
+        initialized: Sym::new(INITIALIZED),
+        compute_type: Sym::new(COMPUTE_TYPE),
+        beta_instance_type: Sym::new("beta.kubernetes.io/instance-type"),
+        beta_arch: Sym::new("beta.kubernetes.io/arch"),
+        beta_os: Sym::new("beta.kubernetes.io/os"),
+        beta_zone: Sym::new("failure-domain.beta.kubernetes.io/zone"),
+        beta_region: Sym::new("failure-domain.beta.kubernetes.io/region"),
+        on_demand: Sym::new("on-demand"),
+        spot: Sym::new("spot"),
+        reserved: Sym::new("reserved"),
+        linux: Sym::new("linux"),
+        amd64: Sym::new("amd64"),
+        r#true: Sym::new("true"),
+        auto: Sym::new("auto"),
+    })
+}
 
 /// Core well-known labels (`pkg/apis/v1/labels.go WellKnownLabels`).
 pub const CORE_WELL_KNOWN: [&str; 8] = [NODEPOOL, ZONE, REGION, INSTANCE_TYPE, ARCH, OS, CAPACITY_TYPE, WINDOWS_BUILD];

@@ -47,8 +47,7 @@ impl PreparedType {
         reqs: &'a Requirements,
         zone: Option<Sym>,
     ) -> impl Iterator<Item = &'a Offering> + 'a {
-        let zone_key = Sym::new(labels::ZONE);
-        let ct_key = Sym::new(labels::CAPACITY_TYPE);
+        let (zone_key, ct_key) = (labels::syms().zone, labels::syms().capacity_type);
         self.offerings.iter().filter(move |o| {
             o.available
                 && zone.is_none_or(|z| z == o.zone)
@@ -69,6 +68,9 @@ pub struct PreparedPool {
     pub requirements: Requirements,
     /// Types whose labels and offerings can satisfy the pool, in catalog order.
     pub types: Vec<PreparedType>,
+    /// Labels every node of the pool carries regardless of type: template labels, nodepool,
+    /// node class, registered/initialized, Auto Mode's compute type.
+    pub fixed_labels: Vec<(Sym, Sym)>,
 }
 
 impl PreparedPool {
@@ -153,7 +155,26 @@ pub fn prepare_pool(pool: &NodePool, class: &NodeClass, catalog: &Catalog) -> Pr
             types.push(t);
         }
     }
-    PreparedPool { pool: pool.clone(), name: Sym::new(&pool.name), class: class.clone(), requirements: reqs, types }
+    let s = labels::syms();
+    let mut fixed_labels: Vec<(Sym, Sym)> =
+        pool.template_labels.iter().map(|(k, v)| (Sym::new(k), Sym::new(v))).collect();
+    fixed_labels.push((s.nodepool, Sym::new(&pool.name)));
+    fixed_labels.push((Sym::new(flavor.node_class_label()), Sym::new(&class.name)));
+    fixed_labels.push((s.registered, s.r#true));
+    fixed_labels.push((s.initialized, s.r#true));
+    fixed_labels.push((s.os, s.linux));
+    fixed_labels.push((s.beta_os, s.linux));
+    if flavor == Flavor::AutoMode {
+        fixed_labels.push((s.compute_type, s.auto));
+    }
+    PreparedPool {
+        pool: pool.clone(),
+        name: Sym::new(&pool.name),
+        class: class.clone(),
+        requirements: reqs,
+        types,
+        fixed_labels,
+    }
 }
 
 /// What the cloud would launch for a set of options: one type, capacity type and price in a
@@ -210,57 +231,46 @@ pub struct NodeSpec<'a> {
     pub name: &'a str,
     /// The NodeClaim's requirements: custom keys with `In` values become labels.
     pub requirements: &'a Requirements,
-    pub region: &'a str,
+    pub region: Sym,
 }
 
 /// The Node as it runs pods: labels Karpenter/Auto Mode, kubelet and the cloud controller set,
 /// the pool's taints, capacity and allocatable. Startup taints are not included: pods need not
 /// tolerate them and Karpenter ignores them when simulating (doc §1.7, §3.5).
 pub fn node_for(spec: &NodeSpec<'_>) -> Node {
+    let s = labels::syms();
     let pool = spec.pool;
     let t = &pool.types[spec.type_index];
     let mut node = Node::new(spec.name);
     let mut l = Labels::new();
-    let mut set = |k: &str, v: &str| l.insert(Sym::new(k), Sym::new(v));
-    for (k, v) in &pool.pool.template_labels {
-        set(k, v);
+    for &(k, v) in &pool.fixed_labels {
+        l.insert(k, v);
     }
     for &(k, v) in &t.labels {
         if let Some(v) = v {
             l.insert(k, v);
         }
     }
-    let mut set = |k: &str, v: &str| l.insert(Sym::new(k), Sym::new(v));
-    let it_name = t.name.as_str();
-    let arch = t.label(Sym::new(labels::ARCH)).map_or("amd64", Sym::as_str);
-    set("beta.kubernetes.io/instance-type", it_name);
-    set("beta.kubernetes.io/arch", arch);
-    set("beta.kubernetes.io/os", "linux");
-    set(labels::ZONE, spec.zone.as_str());
-    set("failure-domain.beta.kubernetes.io/zone", spec.zone.as_str());
-    set(labels::REGION, spec.region);
-    set("failure-domain.beta.kubernetes.io/region", spec.region);
-    set(labels::CAPACITY_TYPE, spec.capacity_type.as_str());
-    set(labels::NODEPOOL, &pool.pool.name);
-    set(pool.flavor().node_class_label(), &pool.class.name);
-    set(labels::REGISTERED, "true");
-    set(labels::INITIALIZED, "true");
-    set(labels::HOSTNAME, spec.name);
-    if pool.flavor() == Flavor::AutoMode {
-        set(labels::COMPUTE_TYPE, "auto");
-    }
+    let arch = t.label(s.arch).unwrap_or(s.amd64);
+    l.insert(s.beta_instance_type, t.name);
+    l.insert(s.beta_arch, arch);
+    l.insert(s.zone, spec.zone);
+    l.insert(s.beta_zone, spec.zone);
+    l.insert(s.region, spec.region);
+    l.insert(s.beta_region, spec.region);
+    l.insert(s.capacity_type, spec.capacity_type.sym());
+    l.insert(s.hostname, node.name);
     // Resolvable custom labels of the NodeClaim's requirements (doc §3.8).
     for r in spec.requirements.iter() {
-        let key = r.key.as_str();
-        if pool.is_well_known(key) || l.contains_key(r.key) || pool.flavor().restricted_reason(key).is_some() {
+        if l.contains_key(r.key) {
             continue;
         }
-        if let Some(values) = r.in_values() {
-            let mut values: Vec<&str> = values.map(Sym::as_str).collect();
-            values.sort_unstable();
-            if let Some(v) = values.first() {
-                l.insert(r.key, Sym::new(v));
-            }
+        let key = r.key.as_str();
+        if pool.is_well_known(key) || pool.flavor().restricted_reason(key).is_some() {
+            continue;
+        }
+        if let Some(v) = r.in_values().and_then(|values| values.min_by_key(|v| v.as_str())) {
+            l.insert(r.key, v);
         }
     }
     node.labels = l;
@@ -346,7 +356,7 @@ mod tests {
             capacity_type: CapacityType::OnDemand,
             name: "general-purpose-abcde",
             requirements: &pool.requirements,
-            region: "us-east-1",
+            region: Sym::new("us-east-1"),
         });
         let labels: Vec<(&str, &str)> = node.labels.to_sorted_strings();
         let want = [

@@ -82,7 +82,12 @@ impl CapacityType {
         }
     }
     pub fn sym(self) -> Sym {
-        Sym::new(self.as_str())
+        let s = crate::labels::syms();
+        match self {
+            CapacityType::Reserved => s.reserved,
+            CapacityType::Spot => s.spot,
+            CapacityType::OnDemand => s.on_demand,
+        }
     }
 }
 

@@ -100,6 +100,39 @@ pub struct Claim {
     /// Component-wise max allocatable over `options`: a quick upper bound.
     max_alloc: Resources,
     pub min_values_relaxed: bool,
+    /// Lockstep with `pods`: the accounted pod ids and the pods' preference state.
+    pod_ids: Vec<PodId>,
+    pod_prefs: Vec<PodPrefs>,
+    /// NodeClaim optimization: the state at each change of the launched type.
+    history: Vec<SchedulingOption>,
+    /// Inspected by the optimization pass: takes no more pods.
+    locked: bool,
+}
+
+/// A claim's state when its cheapest instance type changed (`SchedulingOption`).
+#[derive(Clone, Debug)]
+struct SchedulingOption {
+    pod_count: usize,
+    options: Vec<usize>,
+    reqs: Requirements,
+    requests: Resources,
+    launch: Launch,
+}
+
+impl Claim {
+    fn record(&mut self) {
+        let opt = SchedulingOption {
+            pod_count: self.pods.len(),
+            options: self.options.clone(),
+            reqs: self.reqs.clone(),
+            requests: self.requests.clone(),
+            launch: self.launch,
+        };
+        match self.history.last_mut() {
+            Some(last) if last.launch.type_index == opt.launch.type_index => *last = opt,
+            _ => self.history.push(opt),
+        }
+    }
 }
 
 /// A candidate new node for (pool, zone), kept in the snapshot as a topology domain.
@@ -149,13 +182,16 @@ pub struct Solver<'a> {
     remaining: Vec<Option<Remaining>>,
     daemonsets: Vec<Arc<Pod>>,
     daemon_cache: HashMap<(usize, usize, Sym, CapacityType), Arc<DaemonFit>>,
+    no_daemons: Arc<DaemonFit>,
     /// Nodes per (pool, zone), existing and planned: the zone tie-breaker.
     zone_load: HashMap<(usize, Sym), u32>,
     rng: Rng,
+    region: Sym,
     /// Names in use in the cluster (removed candidates included): new names avoid them.
     taken: std::collections::HashSet<Sym>,
     prefer_no_schedule_pools: bool,
-    /// Prefilter state is stale (the snapshot changed since it was computed).
+    /// Run the NodeClaim optimization pass (provisioning with the feature gate on).
+    pub optimize: bool,
     pub placements: Vec<(Arc<Pod>, Placed)>,
     pub errors: Vec<(Arc<Pod>, String)>,
     pub relaxed: Vec<(Arc<Pod>, Vec<String>)>,
@@ -241,10 +277,13 @@ impl<'a> Solver<'a> {
             remaining,
             daemonsets: view.daemonsets.to_vec(),
             daemon_cache: HashMap::new(),
+            no_daemons: Arc::new(DaemonFit::default()),
             zone_load,
             rng: Rng::new(seed),
+            region: Sym::new(&a.catalog.region),
             taken,
             prefer_no_schedule_pools,
+            optimize: a.options.nodeclaim_optimization,
             placements: Vec::new(),
             errors: Vec::new(),
             relaxed: Vec::new(),
@@ -252,7 +291,7 @@ impl<'a> Solver<'a> {
         for pi in 0..a.pools().len() {
             for z in a.catalog.zones().to_vec() {
                 let zone = Sym::new(&z);
-                let zone_ok = a.pools()[pi].requirements.admits(Sym::new(labels::ZONE), Some(zone));
+                let zone_ok = a.pools()[pi].requirements.admits(labels::syms().zone, Some(zone));
                 if zone_ok {
                     let name = s.fresh_name(pi);
                     let node = s.snap.add_node(Node::new(&name));
@@ -287,7 +326,7 @@ impl<'a> Solver<'a> {
     /// The DaemonSet pods the core's filters put on a fresh node of (pool, type, zone, ct).
     fn daemon_fit(&mut self, pool: usize, ti: usize, zone: Sym, ct: CapacityType) -> Arc<DaemonFit> {
         if self.daemonsets.is_empty() {
-            return Arc::new(DaemonFit::default());
+            return self.no_daemons.clone();
         }
         if let Some(d) = self.daemon_cache.get(&(pool, ti, zone, ct)) {
             return d.clone();
@@ -300,7 +339,7 @@ impl<'a> Solver<'a> {
             capacity_type: ct,
             name: "daemonset-probe",
             requirements: &p.requirements,
-            region: &self.a.catalog.region,
+            region: self.region,
         });
         let mut mini = Snapshot::new();
         let id = mini.add_node(node);
@@ -377,7 +416,7 @@ impl<'a> Solver<'a> {
             capacity_type: launch.capacity_type,
             name,
             requirements: reqs,
-            region: &self.a.catalog.region,
+            region: self.region,
         })
     }
 
@@ -473,7 +512,7 @@ impl<'a> Solver<'a> {
                     let d = self.daemon_fit(pi, launch.type_index, zone, launch.capacity_type);
                     (self.build_node(pi, launch, zone, &name, &creqs), d)
                 }
-                None => (Node::new(&name), Arc::new(DaemonFit::default())),
+                None => (Node::new(&name), self.no_daemons.clone()),
             };
             let id = self.phantoms[k].node;
             let cur = self.snap.node(id).node.clone();
@@ -490,46 +529,146 @@ impl<'a> Solver<'a> {
     pub fn solve(&mut self, pods: Vec<Arc<Pod>>) {
         let mut queue: std::collections::VecDeque<PodPrefs> = {
             let mut v: Vec<Arc<Pod>> = pods;
-            v.sort_by(|a, b| {
-                let (ra, rb) = (a.requests(), b.requests());
-                rb.cpu
-                    .cmp(&ra.cpu)
-                    .then(rb.memory.cmp(&ra.memory))
-                    .then(a.creation_time.unwrap_or(i64::MAX).cmp(&b.creation_time.unwrap_or(i64::MAX)))
-                    .then(a.uid.as_str().cmp(b.uid.as_str()))
-                    .then(a.namespace.as_str().cmp(b.namespace.as_str()))
-                    .then(a.name.as_str().cmp(b.name.as_str()))
-            });
+            v.sort_by(queue_order);
             v.into_iter().map(|p| PodPrefs::new(p, self.a.options.preference_policy)).collect()
         };
         let mut last_len: HashMap<(Sym, Sym), usize> = HashMap::new();
         let mut failed: HashMap<(Sym, Sym), String> = HashMap::new();
-        while let Some(front) = queue.front() {
-            let key = (front.pod.namespace, front.pod.name);
-            if last_len.get(&key) == Some(&queue.len()) {
+        let mut passes = 0;
+        loop {
+            while let Some(front) = queue.front() {
+                let key = (front.pod.namespace, front.pod.name);
+                if last_len.get(&key) == Some(&queue.len()) {
+                    break;
+                }
+                let Some(mut prefs) = queue.pop_front() else { break };
+                match self.try_schedule(&mut prefs) {
+                    Ok(placed) => {
+                        failed.remove(&key);
+                        if !prefs.relaxed.is_empty() {
+                            self.relaxed.push((prefs.pod.clone(), prefs.relaxed.clone()));
+                        }
+                        self.placements.push((prefs.pod.clone(), placed));
+                    }
+                    Err(e) => {
+                        failed.insert(key, e);
+                        queue.push_back(prefs);
+                        last_len.insert(key, queue.len());
+                    }
+                }
+            }
+            // NodeClaim optimization (feature gate, doc: Karpenter `nodeclaim_optimization.go`):
+            // once everything is placed, split claims that grew past a cheaper, better-packed
+            // state and re-queue the displaced pods, at most twice.
+            if !queue.is_empty() || !self.optimize || passes >= MAX_OPTIMIZATION_PASSES {
                 break;
             }
-            let Some(mut prefs) = queue.pop_front() else { break };
-            match self.try_schedule(&mut prefs) {
-                Ok(placed) => {
-                    failed.remove(&key);
-                    if !prefs.relaxed.is_empty() {
-                        self.relaxed.push((prefs.pod.clone(), prefs.relaxed.clone()));
-                    }
-                    self.placements.push((prefs.pod.clone(), placed));
-                }
-                Err(e) => {
-                    failed.insert(key, e);
-                    queue.push_back(prefs);
-                    last_len.insert(key, queue.len());
-                }
+            let displaced = self.optimize_claims();
+            if displaced.is_empty() {
+                break;
             }
+            passes += 1;
+            let keys: Vec<(Sym, Sym)> = displaced.iter().map(|p| (p.pod.namespace, p.pod.name)).collect();
+            self.placements.retain(|(p, _)| !keys.contains(&(p.namespace, p.name)));
+            self.relaxed.retain(|(p, _)| !keys.contains(&(p.namespace, p.name)));
+            let mut displaced = displaced;
+            displaced.sort_by(|a, b| queue_order(&a.pod, &b.pod));
+            queue = displaced.into_iter().collect();
+            last_len.clear();
         }
         for prefs in queue {
             let key = (prefs.pod.namespace, prefs.pod.name);
             let msg = failed.remove(&key).unwrap_or_else(|| "not attempted".into());
             self.errors.push((prefs.pod.clone(), msg));
         }
+    }
+
+    /// One optimization pass: every unlocked claim is inspected once and locked; those with a
+    /// worthwhile split point are rolled back to it. Returns the displaced pods.
+    fn optimize_claims(&mut self) -> Vec<PodPrefs> {
+        let mut displaced = Vec::new();
+        for ci in 0..self.claims.len() {
+            if self.claims[ci].locked {
+                continue;
+            }
+            if let Some(idx) = self.split_point(ci) {
+                displaced.extend(self.revert(ci, idx));
+            }
+            self.claims[ci].locked = true;
+        }
+        displaced
+    }
+
+    /// `findSplitPoint`: an earlier state at least 24% cheaper, at least 10 points more
+    /// efficient (CPU + memory/10 GiB), whose displaced pods carry no hostname fan-out, and whose
+    /// net saving after placing the displaced pods on one fresh claim is at least 3%.
+    fn split_point(&mut self, ci: usize) -> Option<usize> {
+        let claim = &self.claims[ci];
+        if claim.history.len() < 2 {
+            return None;
+        }
+        let pool = self.pool(claim.pool);
+        let cur = claim.history.last()?;
+        let cur_price = cur.launch.price.0 as i128;
+        let idx = (0..claim.history.len() - 1)
+            .rev()
+            .find(|&i| (cur_price - claim.history[i].launch.price.0 as i128) * 100 >= 24 * cur_price)?;
+        let cand = &claim.history[idx];
+        let weight = |r: &Resources| r.cpu as i128 * 10_240 + (r.memory >> 20) as i128 * 1_000;
+        let (cr, ca) = (weight(&cand.requests), weight(&pool.types[cand.launch.type_index].allocatable));
+        let (ur, ua) = (weight(&cur.requests), weight(&pool.types[cur.launch.type_index].allocatable));
+        if ca <= 0 || ua <= 0 || (cr * ua - ur * ca) * 10 < ca * ua {
+            return None;
+        }
+        let displaced = &claim.pods[cand.pod_count..];
+        if displaced.iter().any(|p| host_fan_out(p, displaced)) {
+            return None;
+        }
+        // The displaced pods on one fresh claim of the pool.
+        let mut reqs = pool.requirements.clone();
+        for p in &claim.pod_prefs[cand.pod_count..] {
+            let strict = p.strict_pod();
+            let r = p.requirements(&strict, &[]).ok()?;
+            pool.requirements.compatible(&r, |k| pool.is_well_known(k)).ok()?;
+            reqs = reqs.intersection(&r);
+        }
+        let mut total = claim.daemon.requests.clone();
+        for p in displaced {
+            total.add(&requests_of(p));
+        }
+        let fitting: Vec<usize> = (0..pool.types.len())
+            .filter(|&i| pool.types[i].admitted_by(&reqs) && fits(&total, &pool.types[i].allocatable))
+            .collect();
+        let estimate = launch_choice(pool, &fitting, &reqs, claim.zone, reqs.with_min_values().next().is_some())?;
+        let net = cur_price - cand.launch.price.0 as i128 - estimate.price.0 as i128;
+        (net > 0 && net * 100 >= 3 * cur_price).then_some(idx)
+    }
+
+    /// `RevertTo`: rolls claim `ci` back to `history[idx]`; returns the displaced pods.
+    fn revert(&mut self, ci: usize, idx: usize) -> Vec<PodPrefs> {
+        let snap = self.claims[ci].history[idx].clone();
+        let claim = &mut self.claims[ci];
+        let gone_ids: Vec<PodId> = claim.pod_ids.split_off(snap.pod_count);
+        claim.pods.truncate(snap.pod_count);
+        let displaced = claim.pod_prefs.split_off(snap.pod_count);
+        claim.options = snap.options;
+        claim.reqs = snap.reqs;
+        claim.requests = snap.requests;
+        claim.launch = snap.launch;
+        claim.history.truncate(idx);
+        let (pi, zone, node_id, name) = (claim.pool, claim.zone, claim.node, claim.name.clone());
+        for id in gone_ids {
+            self.snap.remove_pod(id);
+        }
+        let launch = self.claims[ci].launch;
+        let reqs = self.claims[ci].reqs.clone();
+        let node = self.build_node(pi, launch, zone, &name, &reqs);
+        let daemon = self.daemon_fit(pi, launch.type_index, zone, launch.capacity_type);
+        let old = std::mem::take(&mut self.claims[ci].daemon_ids);
+        self.claims[ci].daemon_ids = self.apply_node(node_id, node, &old, &daemon);
+        self.claims[ci].daemon = daemon;
+        self.claims[ci].max_alloc = max_allocatable(self.pool(pi), &self.claims[ci].options);
+        displaced
     }
 
     /// `trySchedule`: add, relaxing one preference after each failure.
@@ -609,6 +748,9 @@ impl<'a> Solver<'a> {
         names: &Option<Vec<Sym>>,
     ) -> Option<Placed> {
         let claim = &self.claims[ci];
+        if claim.locked {
+            return None;
+        }
         let (pi, zone, node_id) = (claim.pool, claim.zone, claim.node);
         let pool = self.pool(pi);
         if names.as_ref().is_some_and(|n| !n.contains(&self.snap.node(node_id).name())) {
@@ -680,8 +822,9 @@ impl<'a> Solver<'a> {
             }
             return None;
         }
-        self.snap.add_pod(prefs.pod.clone(), node_id);
+        let pod_id = self.snap.add_pod(prefs.pod.clone(), node_id);
         let max_alloc = max_allocatable(self.pool(pi), &options);
+        let track = self.optimize;
         let c = &mut self.claims[ci];
         c.reqs = new_reqs;
         c.options = options;
@@ -691,6 +834,11 @@ impl<'a> Solver<'a> {
         c.max_alloc = max_alloc;
         c.min_values_relaxed |= !min_ok;
         c.pods.push(prefs.pod.clone());
+        c.pod_ids.push(pod_id);
+        if track {
+            c.pod_prefs.push(prefs.clone());
+            c.record();
+        }
         Some(Placed::Claim(ci))
     }
 
@@ -716,7 +864,7 @@ impl<'a> Solver<'a> {
         }
         let creqs = pool.requirements.intersection(reqs);
         let base = requests_of(strict);
-        let zone_key = Sym::new(labels::ZONE);
+        let zone_key = labels::syms().zone;
         let mut cands: Vec<(Launch, u32, usize, Sym, Vec<usize>)> = Vec::new();
         let mut why: Vec<String> = Vec::new();
         for (zi, z) in self.a.catalog.zones().iter().enumerate() {
@@ -768,7 +916,7 @@ impl<'a> Solver<'a> {
                 continue;
             }
             // Promote the phantom to a claim; a fresh phantom takes its place.
-            self.snap.add_pod(prefs.pod.clone(), id);
+            let pod_id = self.snap.add_pod(prefs.pod.clone(), id);
             let max_alloc = max_allocatable(self.pool(pi), &options);
             let max_capacity = max_capacity(self.pool(pi), &options);
             if let Some(r) = self.remaining[pi].as_mut() {
@@ -778,7 +926,8 @@ impl<'a> Solver<'a> {
             let min_ok = self.min_values_ok(pi, &options, &creqs);
             let mut requests = base;
             requests.pods = requests.pods.max(1);
-            self.claims.push(Claim {
+            let track = self.optimize;
+            let mut claim = Claim {
                 name: name.clone(),
                 pool: pi,
                 node: id,
@@ -792,7 +941,15 @@ impl<'a> Solver<'a> {
                 daemon_ids,
                 max_alloc,
                 min_values_relaxed: !min_ok,
-            });
+                pod_ids: vec![pod_id],
+                pod_prefs: if track { vec![prefs.clone()] } else { Vec::new() },
+                history: Vec::new(),
+                locked: false,
+            };
+            if track {
+                claim.record();
+            }
+            self.claims.push(claim);
             let fresh = self.fresh_name(pi);
             let node = self.snap.add_node(Node::new(&fresh));
             self.phantoms[k] = Phantom { pool: pi, zone, name: fresh, node, daemon_ids: Vec::new() };
@@ -800,6 +957,52 @@ impl<'a> Solver<'a> {
         }
         Err(last)
     }
+}
+
+/// Karpenter's queue order (`byCPUAndMemoryDescending`): CPU desc, memory desc, creation asc,
+/// UID asc; then namespace and name for a total order.
+fn queue_order(a: &Arc<Pod>, b: &Arc<Pod>) -> std::cmp::Ordering {
+    let (ra, rb) = (a.requests(), b.requests());
+    rb.cpu
+        .cmp(&ra.cpu)
+        .then(rb.memory.cmp(&ra.memory))
+        .then(a.creation_time.unwrap_or(i64::MAX).cmp(&b.creation_time.unwrap_or(i64::MAX)))
+        .then(a.uid.as_str().cmp(b.uid.as_str()))
+        .then(a.namespace.as_str().cmp(b.namespace.as_str()))
+        .then(a.name.as_str().cmp(b.name.as_str()))
+}
+
+/// The NodeClaim optimization pass runs at most this often per solve.
+const MAX_OPTIMIZATION_PASSES: usize = 2;
+
+/// `displacedCarriesHostFanOut`: a required, self-selecting hostname anti-affinity or
+/// `DoNotSchedule` hostname spread (one pod per node), or a required hostname pod affinity whose
+/// target is not among the other displaced pods.
+fn host_fan_out(pod: &Pod, displaced: &[Arc<Pod>]) -> bool {
+    let host = labels::syms().hostname;
+    let selects = |sel: &Option<kubesched_core::selector::LabelSelector>, labels: &kubesched_core::labels::Labels| {
+        sel.as_ref().is_some_and(|s| s.matches(labels))
+    };
+    if let Some(anti) = &pod.affinity.pod_anti_affinity
+        && anti.required.iter().any(|t| t.topology_key == host && selects(&t.label_selector, &pod.labels))
+    {
+        return true;
+    }
+    if let Some(aff) = &pod.affinity.pod_affinity
+        && aff.required.iter().any(|t| {
+            t.topology_key == host
+                && !displaced.iter().any(|o| {
+                    !(o.namespace == pod.namespace && o.name == pod.name) && selects(&t.label_selector, &o.labels)
+                })
+        })
+    {
+        return true;
+    }
+    pod.topology_spread_constraints.iter().any(|c| {
+        c.topology_key == host
+            && c.when_unsatisfiable == kubesched_core::model::WhenUnsatisfiable::DoNotSchedule
+            && selects(&c.label_selector, &pod.labels)
+    })
 }
 
 /// A pod's requests with the pod itself counted (`RequestsForPods`).

@@ -442,3 +442,57 @@ fn planning_is_deterministic() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn nodeclaim_optimization_splits_an_oversized_claim() {
+    let np = || {
+        pool("default").require("karpenter.k8s.aws/instance-family", Operator::In, &["c6a"]).require(
+            "karpenter.sh/capacity-type",
+            Operator::In,
+            &["on-demand"],
+        )
+    };
+    let mut pods: Vec<Arc<Pod>> = (0..8).map(|i| Arc::new(pod(&format!("big-{i}"), 1900, 256).build())).collect();
+    pods.push(Arc::new(pod("last", 1000, 256).build()));
+    let snap = Snapshot::new();
+    // Gate off (Karpenter's default): 16.2 vCPU on one c6a.8xlarge.
+    let plain = karpenter(vec![np()]);
+    let p = plain.provision(&ClusterView::new(&snap), pods.clone());
+    assert_eq!(summary(&p), [("c6a.8xlarge", "on-demand", "us-east-1a", 9)]);
+    // Gate on: back to the 8 pods on c6a.4xlarge, the last pod on its own c6a.large.
+    let mut opt = karpenter(vec![np()]);
+    opt.options.nodeclaim_optimization = true;
+    let p = opt.provision(&ClusterView::new(&snap), pods);
+    assert_eq!(
+        summary(&p),
+        [("c6a.4xlarge", "on-demand", "us-east-1a", 8), ("c6a.large", "on-demand", "us-east-1b", 1)]
+    );
+    assert_eq!(p.hourly_cost(), Money(612_000 + 76_500));
+    assert!(p.errors.is_empty());
+    // The displaced pod's node really holds it: the split claim's node only has the 8 pods.
+    assert_eq!(p.node_claims[0].requests.cpu, 8 * 1900);
+}
+
+#[test]
+fn nodeclaim_optimization_never_costs_more() {
+    // Mixed shapes, several sizes: the optimized plan is never dearer than the default one.
+    let shapes = [(250, 512), (1900, 256), (700, 4096), (3000, 1024), (100, 100)];
+    for seed in 0..6u64 {
+        let mut rng = kubesched_core::rng::Rng::new(seed);
+        let pods: Vec<Arc<Pod>> = (0..60)
+            .map(|i| {
+                let (cpu, mem) = shapes[rng.below(shapes.len() as u64) as usize];
+                Arc::new(pod(&format!("p{i}"), cpu, mem).build())
+            })
+            .collect();
+        let a = auto_mode();
+        let mut o = auto_mode();
+        o.options.nodeclaim_optimization = true;
+        let snap = Snapshot::new();
+        let base = a.provision(&ClusterView::new(&snap), pods.clone());
+        let opt = o.provision(&ClusterView::new(&snap), pods);
+        assert!(base.errors.is_empty() && opt.errors.is_empty());
+        assert!(opt.hourly_cost() <= base.hourly_cost(), "seed {seed}: {} > {}", opt.hourly_cost(), base.hourly_cost());
+        assert_eq!(opt.node_claims.iter().map(|c| c.pods.len()).sum::<usize>(), 60);
+    }
+}
