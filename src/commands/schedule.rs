@@ -4,11 +4,14 @@
 use super::input::{self, Fargate, Loaded};
 use anyhow::Result;
 use kubesched_core::batch::{account_bound_pods, schedule_pending};
+use kubesched_core::gpu;
+use kubesched_core::gpu::frag::{DEFAULT_POPULARITY_THRESHOLD, TargetWorkload, TaskShape, cluster_metrics};
+use kubesched_core::intern::Sym;
 use kubesched_core::model::Pod;
 use kubesched_core::snapshot::Snapshot;
 use kubesched_fargate::{FargatePrices, FargateScheduler, ScheduleOutcome};
 use kubesched_k8s::LoadedPod;
-use kubesched_report::schedule::{PodEntry, ScheduleDocument};
+use kubesched_report::schedule::{GpuSummary, PodEntry, ScheduleDocument};
 use kubesched_report::{Format, to_json, to_yaml};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -65,8 +68,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let decisions =
         schedule_pending(&mut scheduler, &mut snapshot, for_kube.into_iter().map(|(_, m)| m.clone()).collect());
     entries.extend(decisions.iter().map(PodEntry::from_decision));
+    add_gpu_devices(&mut entries, &snapshot);
 
-    let doc = ScheduleDocument { pods: entries };
+    let gpu = gpu_summary(&snapshot, &models);
+    let doc = ScheduleDocument { pods: entries, gpu };
     let out = match args.output {
         Format::Json => to_json(&doc),
         Format::Yaml => to_yaml(&doc),
@@ -74,6 +79,43 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     print!("{out}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The device indices of scheduled GPU pods (`gpuDevices: [0, 1]`).
+fn add_gpu_devices(entries: &mut [PodEntry], snapshot: &Snapshot) {
+    for e in entries.iter_mut().filter(|e| e.outcome == "Scheduled") {
+        let Some((ns, name)) = e.pod.split_once('/') else { continue };
+        let Some(id) = snapshot.pod_id(Sym::new(ns), Sym::new(name)) else { continue };
+        let gpus = &snapshot.pod(id).gpus;
+        if !gpus.is_empty() {
+            e.extra.insert("gpuDevices".into(), serde_json::json!(gpus.devices.to_vec()));
+        }
+    }
+}
+
+/// GPU allocation and fragmentation once everything is placed, against the typical shapes of
+/// the input's own pods (the FGD paper's target workload).
+fn gpu_summary(snapshot: &Snapshot, pods: &[Arc<Pod>]) -> Option<GpuSummary> {
+    let gpu_nodes = snapshot.nodes().filter(|n| gpu::device_count(n) > 0).count();
+    if gpu_nodes == 0 {
+        return None;
+    }
+    let workload =
+        TargetWorkload::typical(pods.iter().filter_map(|p| TaskShape::of_pod(p)), DEFAULT_POPULARITY_THRESHOLD);
+    let m = cluster_metrics(snapshot, &workload);
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    Some(GpuSummary {
+        gpu_nodes,
+        total_gpus: round(m.capacity_milli as f64 / 1000.0),
+        allocated_gpus: round(m.allocated_gpus()),
+        unallocated_gpus: round(m.unallocated_gpus()),
+        fragmented_gpus: round(m.fragmented_milli() / 1000.0),
+        fragmentation_rate: round(m.fragmentation_rate()),
+        free_capacity_in_pods: [1, 2, 4, 8]
+            .iter()
+            .map(|&k| (k.to_string(), gpu::whole_gpu_pods_that_fit(snapshot, k)))
+            .collect(),
+    })
 }
 
 /// fargate-scheduler: every pod a profile took is validated, sized and bound to a node of its

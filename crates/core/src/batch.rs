@@ -108,7 +108,8 @@ pub fn account_bound_pods(snapshot: &mut Snapshot, pods: impl IntoIterator<Item 
             rejected.push(Decision::new(pod.clone(), pod.scheduler_name, kind));
             continue;
         }
-        snapshot.add_pod(pod, node);
+        let id = snapshot.add_pod(pod, node);
+        crate::gpu::allocate_like_device_manager(snapshot, id);
     }
     rejected
 }
@@ -148,7 +149,10 @@ pub fn schedule_pending(scheduler: &mut Scheduler, snapshot: &mut Snapshot, pend
         match &result.outcome {
             Outcome::Scheduled { node } => match scheduler.assume(snapshot, profile, pod.clone(), *node, &result.state)
             {
-                Ok(_) => decision.kind = DecisionKind::Scheduled { node: snapshot.node(*node).name() },
+                Ok(id) => {
+                    crate::gpu::allocate_like_device_manager(snapshot, id);
+                    decision.kind = DecisionKind::Scheduled { node: snapshot.node(*node).name() };
+                }
                 Err(status) => decision.kind = DecisionKind::Unschedulable { message: reserve_failure(&status) },
             },
             // One preemption per pod: kube-scheduler would keep retrying; a batch decides once.

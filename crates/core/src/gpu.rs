@@ -271,6 +271,33 @@ pub fn select_whole(req: GpuRequest, free: &[u16]) -> Option<SmallVec<[u8; 8]>> 
     (out.len() == req.count as usize).then_some(out)
 }
 
+/// What the kubelet's device manager does for a pod bound without device indices (no GPU
+/// plugin in the profile, or a pod bound in the input): whole GPUs take the lowest-indexed free
+/// devices, a share the best-fitting device. Returns false when the node cannot host it, in
+/// which case nothing is recorded.
+pub fn allocate_like_device_manager(snapshot: &mut crate::snapshot::Snapshot, pod_id: crate::snapshot::PodId) -> bool {
+    let Some(bound) = snapshot.get_pod(pod_id) else { return false };
+    if !bound.gpus.is_empty() {
+        return true;
+    }
+    let Ok(Some(req)) = GpuRequest::of(&bound.pod) else { return true };
+    let Some(node) = snapshot.get_node(bound.node) else { return false };
+    if device_count(node) == 0 {
+        return false;
+    }
+    let Some(devices) = select_best_fit(req, &free_devices(node)) else { return false };
+    snapshot.assign_gpus(pod_id, &devices, req.milli).is_ok()
+}
+
+/// How many more pods asking for `count` whole GPUs the idle devices could hold: per node,
+/// its completely free devices divided by `count`, summed (CPU and memory not considered).
+pub fn whole_gpu_pods_that_fit(snapshot: &crate::snapshot::Snapshot, count: usize) -> u64 {
+    if count == 0 {
+        return 0;
+    }
+    snapshot.nodes().map(|n| (free_devices(n).iter().filter(|&&f| f == MILLI).count() / count) as u64).sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

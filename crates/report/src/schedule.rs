@@ -9,6 +9,27 @@ use serde::Serialize;
 #[derive(Serialize, Debug, Clone, Default)]
 pub struct ScheduleDocument {
     pub pods: Vec<PodEntry>,
+    /// GPU allocation and fragmentation after scheduling, when the cluster has GPU nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuSummary>,
+}
+
+/// The cluster's GPUs after the decisions: what is allocated, what is idle, and how much of the
+/// idle capacity the workload's typical pods cannot use (the FGD paper's fragmentation).
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GpuSummary {
+    pub gpu_nodes: usize,
+    pub total_gpus: f64,
+    pub allocated_gpus: f64,
+    pub unallocated_gpus: f64,
+    /// Idle GPUs that the workload's typical pods could not use, weighted by popularity.
+    pub fragmented_gpus: f64,
+    /// `fragmentedGpus / unallocatedGpus` (0 when nothing is idle).
+    pub fragmentation_rate: f64,
+    /// How many more pods asking for 1, 2, 4 and 8 whole GPUs the free devices could hold
+    /// (each size on its own).
+    pub free_capacity_in_pods: std::collections::BTreeMap<String, u64>,
 }
 
 #[derive(Serialize, Debug, Clone, Default)]
@@ -70,7 +91,9 @@ impl NodeEntry {
             NodeVerdict::Feasible { name, scores, total, .. } => NodeEntry {
                 node: name.to_string(),
                 feasible: true,
-                scores: scores.as_ref().map(|s| s.iter().map(|(p, v)| (p.to_string(), serde_json::Value::from(*v))).collect()),
+                scores: scores
+                    .as_ref()
+                    .map(|s| s.iter().map(|(p, v)| (p.to_string(), serde_json::Value::from(*v))).collect()),
                 total: scores.as_ref().map(|_| *total),
                 ..Default::default()
             },
@@ -108,7 +131,9 @@ impl PodEntry {
         };
         match &d.kind {
             DecisionKind::Scheduled { node } => e.node = Some(node.to_string()),
-            DecisionKind::Unschedulable { message } | DecisionKind::Gated { message } => e.message = Some(message.clone()),
+            DecisionKind::Unschedulable { message } | DecisionKind::Gated { message } => {
+                e.message = Some(message.clone())
+            }
             DecisionKind::Preempted { node, by } => {
                 e.node = Some(node.to_string());
                 e.preempted_by = Some(by.clone());
@@ -125,6 +150,6 @@ impl PodEntry {
 
 impl ScheduleDocument {
     pub fn from_decisions(decisions: &[Decision]) -> ScheduleDocument {
-        ScheduleDocument { pods: decisions.iter().map(PodEntry::from_decision).collect() }
+        ScheduleDocument { pods: decisions.iter().map(PodEntry::from_decision).collect(), gpu: None }
     }
 }

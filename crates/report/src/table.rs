@@ -25,22 +25,45 @@ pub fn schedule(doc: &ScheduleDocument) -> String {
             p.pod.clone(),
             p.profile.clone(),
             p.outcome.clone(),
-            p.node.clone().unwrap_or_else(|| p.nominated_node.clone().map(|n| format!("(nominated {n})")).unwrap_or_default()),
+            p.node
+                .clone()
+                .unwrap_or_else(|| p.nominated_node.clone().map(|n| format!("(nominated {n})")).unwrap_or_default()),
             format!("{}/{}", p.feasible_nodes, p.examined_nodes),
             message,
         ]);
     }
     let mut out = format!("{t}\n");
     let scheduled = doc.pods.iter().filter(|p| p.outcome == "Scheduled").count();
-    out.push_str(&format!("{} pods: {} scheduled, {} not scheduled\n", doc.pods.len(), scheduled, doc.pods.len() - scheduled));
+    out.push_str(&format!(
+        "{} pods: {} scheduled, {} not scheduled\n",
+        doc.pods.len(),
+        scheduled,
+        doc.pods.len() - scheduled
+    ));
+    if let Some(g) = &doc.gpu {
+        let fits: Vec<String> = g.free_capacity_in_pods.iter().map(|(k, v)| format!("{v}×{k}-GPU")).collect();
+        out.push_str(&format!(
+            "GPUs: {} of {} allocated on {} nodes; {} idle, {:.1} of them fragmented ({:.0}%); free devices still fit {}\n",
+            g.allocated_gpus,
+            g.total_gpus,
+            g.gpu_nodes,
+            g.unallocated_gpus,
+            g.fragmented_gpus,
+            g.fragmentation_rate * 100.0,
+            fits.join(", ")
+        ));
+    }
     for p in doc.pods.iter().filter(|p| p.nodes.is_some()) {
         let nodes = p.nodes.as_deref().unwrap_or(&[]);
-        let plugins: Vec<String> = nodes.iter().filter_map(|n| n.scores.as_ref()).flat_map(|s| s.keys().cloned()).fold(Vec::new(), |mut acc, k| {
-            if !acc.contains(&k) {
-                acc.push(k);
-            }
-            acc
-        });
+        let plugins: Vec<String> = nodes.iter().filter_map(|n| n.scores.as_ref()).flat_map(|s| s.keys().cloned()).fold(
+            Vec::new(),
+            |mut acc, k| {
+                if !acc.contains(&k) {
+                    acc.push(k);
+                }
+                acc
+            },
+        );
         let mut header: Vec<&str> = vec!["NODE", "FEASIBLE"];
         header.extend(plugins.iter().map(|s| s.as_str()));
         header.extend(["TOTAL", "REASON"]);
