@@ -16,12 +16,16 @@
 //!   identical term, with per-domain counts of the pods carrying them. Maintained eagerly: they
 //!   drive the symmetric anti-affinity rule and the scoring of existing pods' terms.
 //!
-//! Node changes (add, label update, removal) invalidate tables and filters, which are rebuilt
-//! from the per-node counts on next use. Namespace changes invalidate queries.
+//! Node changes (addition, removal, an update of labels or taints) invalidate tables and
+//! filters, which are rebuilt from the per-node counts on next use. Namespace changes invalidate
+//! queries. When every node has its own `kubernetes.io/hostname`, hostname domains are read by
+//! node id ([`KeyCounts`]) rather than by label value.
 //!
 //! Plugins read through [`Snapshot::index`], which locks the index: the per-domain counts are
 //! handed out as `Arc`s (copy-on-write), so Filter and Score never lock. Nothing here iterates a
 //! hash map into a result: counts are sums and minima, independent of iteration order.
+//! Registered queries and filters are bounded ([`MAX_QUERIES`], [`MAX_FILTERS`]): past the bound
+//! the cache is dropped and rebuilt on demand.
 
 use crate::intern::Sym;
 use crate::labels::Labels;
@@ -34,9 +38,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// Past this many registered queries the query cache is dropped and rebuilt on demand, so that
 /// a stream of pods with ever-new selectors cannot grow it without bound.
-const MAX_QUERIES: usize = 4096;
+pub const MAX_QUERIES: usize = 4096;
 /// Same bound for node eligibility filters.
-const MAX_FILTERS: usize = 512;
+pub const MAX_FILTERS: usize = 512;
 
 /// A fast, deterministic hasher for interned symbols (FxHash's multiply-rotate).
 #[derive(Default, Clone, Copy)]
@@ -997,6 +1001,21 @@ mod tests {
             s.remove_pod(id);
         }
         assert_eq!(s.index().num_groups(), 0);
+        s.index().verify().unwrap();
+    }
+
+    #[test]
+    fn the_query_cache_is_bounded_and_stays_correct() {
+        let mut s = snapshot();
+        add(&mut s, "p1", "web", "n1");
+        let zone = TableSpec::sparse(Sym::ZONE);
+        for i in 0..MAX_QUERIES + 3 {
+            s.index().domain_counts(&query("app", &format!("app-{i}"), "default"), &zone);
+        }
+        assert!(s.index().inner.queries.len() <= MAX_QUERIES);
+        // Queries dropped with the cache are rebuilt on demand; kept ones keep following adds.
+        add(&mut s, "p2", "web", "n3");
+        assert_eq!(s.index().domain_counts(&query("app", "web", "default"), &zone).sorted(), [("a", 1), ("b", 1)]);
         s.index().verify().unwrap();
     }
 
