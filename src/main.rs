@@ -28,6 +28,8 @@ enum Command {
     Bench(commands::bench::Args),
     /// Replay a GPU cluster trace (the FGD paper's OpenB) and report allocation and fragmentation.
     Trace(commands::trace::Args),
+    /// What-if: run a timeline of cluster events through the scheduler (no file: the embedded demo).
+    Simulate(commands::simulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(args),
         Command::Fargate(command) => commands::fargate::run(command),
         Command::Trace(args) => commands::trace::run(args),
+        Command::Simulate(args) => commands::simulate::run(args),
     };
     match result {
         Ok(code) => code,

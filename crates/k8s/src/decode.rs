@@ -255,6 +255,13 @@ fn next_seq(out: &Decoded) -> usize {
     out.objects.len() + out.raw.len()
 }
 
+/// Decodes one already-parsed tree as a document of `source` (flattening `List`s), for objects
+/// embedded in another document (the simulator's inline scenario objects): errors and sources
+/// keep the lines of the enclosing file.
+pub fn decode_tree(source: Source, tree: Arc<Node>, out: &mut Decoded) {
+    decode_document(source, tree, out);
+}
+
 /// Decodes one document (flattening `List`s).
 fn decode_document(source: Source, tree: Arc<Node>, out: &mut Decoded) {
     if tree.as_map().is_none() {

@@ -1,0 +1,134 @@
+//! `kubesched simulate [scenario.yaml]`: run a what-if scenario (or the embedded demo) through
+//! the discrete-event simulator, with one configuration or two side by side.
+
+use anyhow::{Result, bail};
+use kubesched_report::Format;
+use kubesched_sim::scenario::{ConfigChoice, config_label};
+use kubesched_sim::time::{Millis, format_duration, parse_duration};
+use kubesched_sim::{Outcome, report};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// A `kubesched.io/v1alpha1` Scenario. Without it, the embedded demo runs: a GPU cluster
+    /// under LeastAllocated and MostAllocated, side by side.
+    scenario: Option<PathBuf>,
+    /// Output format: table, json or yaml.
+    #[arg(short = 'o', long = "output", default_value = "table")]
+    output: String,
+    /// Seed for tie-breaking and generated names (overrides the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Stop at this simulated time (`30m`, `2h`), overriding the scenario's duration.
+    #[arg(long)]
+    until: Option<String>,
+    /// Run the scenario again with this KubeSchedulerConfiguration and compare side by side.
+    #[arg(long)]
+    compare: Option<PathBuf>,
+    /// Timeline lines shown in table output.
+    #[arg(long, default_value_t = 80)]
+    timeline: usize,
+}
+
+fn print_errors(errs: &[kubesched_k8s::LoadError]) -> ExitCode {
+    for e in errs {
+        eprintln!("error: {e}");
+    }
+    ExitCode::from(2)
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let format: Format = args.output.parse().map_err(anyhow::Error::msg)?;
+    let until: Option<Millis> = match &args.until {
+        Some(u) => Some(parse_duration(u).map_err(|e| anyhow::anyhow!("--until: {e}"))?),
+        None => None,
+    };
+    let scenario = match &args.scenario {
+        Some(path) => kubesched_sim::load_file(path, args.seed),
+        None => kubesched_sim::demo::scenario(args.seed),
+    };
+    let scenario = match scenario {
+        Ok(s) => s,
+        Err(errs) => return Ok(print_errors(&errs)),
+    };
+    let compare = match &args.compare {
+        None => None,
+        Some(path) => {
+            let loaded = match kubesched_k8s::load_scheduler_config(path) {
+                Ok(c) => c,
+                Err(errs) => return Ok(print_errors(&errs)),
+            };
+            if let Err(errs) =
+                kubesched_core::framework::build_profiles(&loaded.config, &kubesched_core::plugins::registry())
+            {
+                let located: Vec<_> = errs.iter().map(|e| loaded.locate(e)).collect();
+                return Ok(print_errors(&located));
+            }
+            Some(ConfigChoice { label: config_label(&path.display().to_string()), config: loaded.config })
+        }
+    };
+    let bar =
+        (format == Format::Table && std::io::stderr().is_terminal()).then(|| progress_bar(until.or(scenario.duration)));
+    let runs = if compare.is_some() || scenario.compare.is_some() { 2 } else { 1 };
+    let mut progress = |run: usize, now: Millis, end: Option<Millis>| {
+        if let Some(b) = &bar {
+            if let Some(end) = end {
+                b.set_length(end * runs as u64);
+                b.set_position(end * run as u64 + now.min(end));
+            } else {
+                b.set_position(now);
+            }
+            b.set_message(format!("run {}/{runs} at {}", run + 1, format_duration(now)));
+        }
+    };
+    let outcome = kubesched_sim::simulate(&scenario, compare.as_ref(), until, &mut progress);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => bail!(e),
+    };
+    let text = match (&outcome, format) {
+        (Outcome::Single(r), Format::Table) => report::table(r, args.timeline),
+        (Outcome::Compare(c), Format::Table) => comparison_text(c, args.timeline),
+        (Outcome::Single(r), Format::Json) => kubesched_report::to_json(r),
+        (Outcome::Compare(c), Format::Json) => kubesched_report::to_json(c),
+        (Outcome::Single(r), Format::Yaml) => kubesched_report::to_yaml(r),
+        (Outcome::Compare(c), Format::Yaml) => kubesched_report::to_yaml(c),
+    };
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        bail!("writing the report: {e}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The comparison, then each run's timeline for the story.
+fn comparison_text(c: &report::Comparison, timeline: usize) -> String {
+    let mut out = report::comparison_table(c, 40);
+    for r in [&c.a, &c.b] {
+        out.push('\n');
+        out.push_str(&report::timeline_table(r, timeline));
+    }
+    out
+}
+
+fn progress_bar(end: Option<Millis>) -> indicatif::ProgressBar {
+    let bar = match end {
+        Some(e) => indicatif::ProgressBar::new(e),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{bar:40}] {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
+    bar
+}
