@@ -64,6 +64,10 @@ impl Hasher for SymHasher {
         self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(SEED);
     }
     #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    #[inline]
     fn finish(&self) -> u64 {
         self.0
     }
@@ -71,6 +75,9 @@ impl Hasher for SymHasher {
 
 /// A hash map keyed by symbols with [`SymHasher`].
 pub type SymMap<V> = HashMap<Sym, V, BuildHasherDefault<SymHasher>>;
+
+/// A hash map with [`SymHasher`] for keys made of symbols (queries, terms).
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<SymHasher>>;
 
 /// The labels of namespace `name` in `namespaces`; an undeclared namespace carries only the
 /// `kubernetes.io/metadata.name` label the API server always sets.
@@ -399,6 +406,13 @@ impl KeyCounts {
         }
     }
 
+    /// True when counts are read by node id (hostname domains that are nodes): the node always
+    /// carries the key and [`KeyCounts::on_node`] ignores `value`.
+    #[inline]
+    pub fn is_per_node(&self) -> bool {
+        self.per_node.is_some()
+    }
+
     /// The count of domain `value`.
     #[inline]
     pub fn get(&self, value: Sym) -> i32 {
@@ -486,13 +500,13 @@ struct GroupEntry {
 #[derive(Clone, Debug, Default)]
 struct IndexInner {
     queries: Vec<QueryEntry>,
-    query_ids: HashMap<PodQuery, usize>,
+    query_ids: FastMap<PodQuery, usize>,
     /// Queries pinned to a namespace, by namespace; the rest are in `any_ns`.
     by_ns: SymMap<Vec<usize>>,
     any_ns: Vec<usize>,
     filters: Vec<FilterEntry>,
     groups: Vec<GroupEntry>,
-    group_ids: HashMap<TermGroupKey, usize>,
+    group_ids: FastMap<TermGroupKey, usize>,
     /// Every node carries a `kubernetes.io/hostname` label and no two share a value, so a
     /// hostname domain is a node. `None` until computed after a node change.
     hostname_unique: Option<bool>,

@@ -92,10 +92,15 @@ impl TopologyCounts {
     #[inline]
     pub(super) fn any_positive(&self, node: &NodeInfo) -> bool {
         let labels = node.labels();
-        for (key, _) in &self.keys {
-            if let Some(v) = labels.get(*key)
-                && self.get_on(*key, node, v) > 0
-            {
+        for (key, tables) in &self.keys {
+            let n: i64 = if self.delta.is_empty() && tables.iter().all(KeyCounts::is_per_node) {
+                // Hostname domains are nodes, and every node has a hostname: no label lookup.
+                tables.iter().map(|t| t.on_node(node, Sym::EMPTY) as i64).sum()
+            } else {
+                let Some(v) = labels.get(*key) else { continue };
+                tables.iter().map(|t| t.on_node(node, v) as i64).sum::<i64>() + self.delta_of(*key, v)
+            };
+            if n > 0 {
                 return true;
             }
         }

@@ -78,7 +78,10 @@ impl PreScoreState {
         let labels = node.labels();
         let mut score = 0i64;
         for (key, weight, table) in &self.contributions {
-            if let Some(v) = labels.get(*key) {
+            if table.is_per_node() {
+                // A hostname domain that is the node itself: no label lookup needed.
+                score += weight * table.on_node(node, Sym::EMPTY) as i64;
+            } else if let Some(v) = labels.get(*key) {
                 score += weight * table.on_node(node, v) as i64;
             }
         }
