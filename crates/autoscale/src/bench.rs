@@ -115,6 +115,11 @@ pub fn workloads() -> Vec<Workload> {
         node_taints_policy: None,
         match_label_keys: vec![],
     };
+    let host_spread = TopologySpreadConstraint {
+        topology_key: Sym::new("kubernetes.io/hostname"),
+        label_selector: Some(LabelSelector::from_match_labels([("app", "hosts")])),
+        ..zone_spread.clone()
+    };
     let mut mixed = deployment("web", 300, 500, 1024, |b| b);
     mixed.extend(deployment("train", 24, 4000, 16 * 1024, |b| {
         b.scalar("nvidia.com/gpu", 1).toleration("nvidia.com/gpu", "true", Some(TaintEffect::NoSchedule))
@@ -144,6 +149,14 @@ pub fn workloads() -> Vec<Workload> {
             autoscaler: auto_mode(),
             pods: deployment("spread", 2000, 500, 1024, |b| {
                 auto(b).with(|p| p.topology_spread_constraints = vec![zone_spread.clone()])
+            }),
+        },
+        Workload {
+            name: "spread-host",
+            description: "2000 pods of 500m/1Gi, preferred hostname spread: Karpenter treats it as required, one node per pod",
+            autoscaler: auto_mode(),
+            pods: deployment("hosts", 2000, 500, 1024, |b| {
+                auto(b).with(|p| p.topology_spread_constraints = vec![host_spread.clone()])
             }),
         },
         Workload {
@@ -226,4 +239,25 @@ pub fn table(results: &[BenchResult]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_small_is_within_ten_percent_of_its_bound() {
+        let w = workloads().into_iter().find(|w| w.name == "web-small").unwrap();
+        let r = run(&w);
+        assert_eq!((r.pods, r.default.nodes, r.default.unschedulable), (500, 5, 0));
+        assert_eq!(r.default.cost, Money(5_587_200));
+        assert_eq!(r.lower_bound, Money(5_437_382));
+        assert_eq!(r.default.over_bound_bps, Some(275));
+        assert!(r.default.meets_goal());
+        let t = table(&[r]);
+        assert!(
+            t.lines().nth(1).is_some_and(|l| l.starts_with("web-small      karpenter   500     5    $5.587200")),
+            "{t}"
+        );
+    }
 }

@@ -181,10 +181,10 @@ pub(crate) fn planned_from(a: &Autoscaler, solver: &Solver<'_>, claim: &solver::
             .or_else(|| t.offerings_for(&claim.reqs, Some(claim.zone)).map(|o| o.price).min())
             .unwrap_or(Money(i64::MAX))
     };
-    let mut options = claim.options.clone();
-    options.sort_by(|&x, &y| {
-        price_of(x).cmp(&price_of(y)).then(pool.types[x].name.as_str().cmp(pool.types[y].name.as_str()))
-    });
+    let mut priced: Vec<(Money, &str, usize)> =
+        claim.options.iter().map(|&i| (price_of(i), pool.types[i].name.as_str(), i)).collect();
+    priced.sort();
+    let mut options: Vec<usize> = priced.into_iter().map(|(_, _, i)| i).collect();
     let mut keep = a.options.max_instance_types.max(1).min(options.len());
     // Widen the list until every minValues is met (Karpenter fails the launch instead, doc §3.8).
     while keep < options.len()

@@ -145,6 +145,8 @@ struct Phantom {
     daemon_ids: Vec<PodId>,
 }
 
+type CandidateKey = (usize, Sym, Requirements, Resources, u64);
+
 /// Remaining NodePool limits for this pass.
 #[derive(Clone, Debug)]
 struct Remaining {
@@ -180,6 +182,10 @@ pub struct Solver<'a> {
     pub claims: Vec<Claim>,
     phantoms: Vec<Phantom>,
     remaining: Vec<Option<Remaining>>,
+    /// Bumped whenever a pool's remaining limits change (invalidates `candidates`).
+    limits_epoch: Vec<u64>,
+    /// `candidate` results by (pool, zone, requirements, requests, limits epoch).
+    candidates: HashMap<CandidateKey, Result<(Vec<usize>, Launch), String>>,
     daemonsets: Vec<Arc<Pod>>,
     daemon_cache: HashMap<(usize, usize, Sym, CapacityType), Arc<DaemonFit>>,
     no_daemons: Arc<DaemonFit>,
@@ -254,7 +260,7 @@ impl<'a> Solver<'a> {
                 .cmp(&x.initialized)
                 .then_with(|| snap.node(x.id).name().as_str().cmp(snap.node(y.id).name().as_str()))
         });
-        let remaining = a
+        let remaining: Vec<Option<Remaining>> = a
             .pools()
             .iter()
             .zip(&usage)
@@ -274,6 +280,8 @@ impl<'a> Solver<'a> {
             existing,
             claims: Vec::new(),
             phantoms: Vec::new(),
+            limits_epoch: vec![0; remaining.len()],
+            candidates: HashMap::new(),
             remaining,
             daemonsets: view.daemonsets.to_vec(),
             daemon_cache: HashMap::new(),
@@ -439,7 +447,24 @@ impl<'a> Solver<'a> {
     }
 
     /// Options of a fresh claim of `pool` in `zone` for `base`, and its launch; or why none.
+    /// [`Self::compute_candidate`], memoised: identical pods ask the same question.
     fn candidate(
+        &mut self,
+        pool: usize,
+        reqs: &Requirements,
+        zone: Sym,
+        base: &Resources,
+    ) -> Result<(Vec<usize>, Launch), String> {
+        let key = (pool, zone, reqs.clone(), base.clone(), self.limits_epoch[pool]);
+        if let Some(r) = self.candidates.get(&key) {
+            return r.clone();
+        }
+        let r = self.compute_candidate(pool, reqs, zone, base);
+        self.candidates.insert(key, r.clone());
+        r
+    }
+
+    fn compute_candidate(
         &mut self,
         pool: usize,
         reqs: &Requirements,
@@ -770,6 +795,14 @@ impl<'a> Solver<'a> {
         if !fits(&total, &claim.max_alloc) {
             return None;
         }
+        // Ask the filters about the node as it is first: a failure that no other instance type
+        // of this claim could change (taints, spread or affinity over keys fixed for the claim)
+        // rejects the claim without the instance-type work.
+        if let Some(st) = state.as_ref()
+            && stable_rejection(&self.a.profile, st, strict, &self.snap, node_id, self.pool(pi))
+        {
+            return None;
+        }
         let new_reqs = claim.reqs.intersection(reqs);
         let candidates = claim.options.clone();
         let mut options = Vec::with_capacity(candidates.len());
@@ -921,6 +954,7 @@ impl<'a> Solver<'a> {
             let max_capacity = max_capacity(self.pool(pi), &options);
             if let Some(r) = self.remaining[pi].as_mut() {
                 r.subtract(&max_capacity);
+                self.limits_epoch[pi] += 1;
             }
             *self.zone_load.entry((pi, zone)).or_default() += 1;
             let min_ok = self.min_values_ok(pi, &options, &creqs);
@@ -970,6 +1004,74 @@ fn queue_order(a: &Arc<Pod>, b: &Arc<Pod>) -> std::cmp::Ordering {
         .then(a.uid.as_str().cmp(b.uid.as_str()))
         .then(a.namespace.as_str().cmp(b.namespace.as_str()))
         .then(a.name.as_str().cmp(b.name.as_str()))
+}
+
+/// Whether the filters that judge only what a claim cannot change reject `pod` on the claim's
+/// node: the pool's taints, and spread or the pod's own affinity over keys fixed for the claim
+/// (zone, region, hostname, pool labels). Instance-type labels, capacity type and allocatable
+/// may still change, so NodeAffinity, NodeResourcesFit, NodePorts and other plugins are not
+/// consulted here; the full check runs them. Plugins run as `run_filters` runs them; a failure
+/// without the nominated pods is a failure with them too.
+fn stable_rejection(
+    profile: &Profile,
+    state: &CycleState,
+    pod: &Pod,
+    snap: &Snapshot,
+    node: NodeId,
+    pool: &PreparedPool,
+) -> bool {
+    use kubesched_core::plugins::{
+        inter_pod_affinity, node_name, node_unschedulable, pod_topology_spread, taint_toleration,
+    };
+    let s = labels::syms();
+    let fixed = |k: Sym| {
+        k == s.hostname
+            || k == s.zone
+            || k == s.region
+            || k == s.beta_zone
+            || k == s.beta_region
+            || pool.fixed_labels.iter().any(|&(f, _)| f == k)
+    };
+    let spread_fixed = pod.topology_spread_constraints.iter().all(|c| fixed(c.topology_key));
+    let own_terms_fixed = pod
+        .affinity
+        .pod_affinity
+        .iter()
+        .chain(pod.affinity.pod_anti_affinity.iter())
+        .flat_map(|a| a.required.iter())
+        .all(|t| fixed(t.topology_key));
+    let cx = PodCx { pod, snapshot: snap };
+    let info = snap.node(node);
+    for &p in &profile.filter {
+        if state.skip_filter[p] {
+            continue;
+        }
+        let plugin = profile.plugin(p);
+        let name = plugin.name();
+        let consulted = name == taint_toleration::NAME
+            || name == node_unschedulable::NAME
+            || name == node_name::NAME
+            || (name == pod_topology_spread::NAME && spread_fixed)
+            || (name == inter_pod_affinity::NAME && own_terms_fixed);
+        if !consulted {
+            continue;
+        }
+        let status = plugin.filter(cx, &state.slots[p], info);
+        if status.is_success() {
+            continue;
+        }
+        if name == inter_pod_affinity::NAME {
+            // Existing pods' anti-affinity may use keys that are not fixed.
+            let own = status.reasons.iter().all(|r| {
+                r == inter_pod_affinity::ERR_REASON_AFFINITY || r == inter_pod_affinity::ERR_REASON_ANTI_AFFINITY
+            });
+            if !own {
+                continue;
+            }
+        }
+        return true;
+    }
+    false
 }
 
 /// The NodeClaim optimization pass runs at most this often per solve.
