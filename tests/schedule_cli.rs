@@ -163,3 +163,48 @@ fn invalid_configuration_names_the_field() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_kubectl_dump_loads_as_the_cluster_it_describes() {
+    // Deployment, ReplicaSet and its three pods (one still pending), a DaemonSet with a pod per
+    // node (one pinned but unbound): nothing is created twice.
+    let run = kubesched(&["schedule", "-f", &fixture("schedule/kubectl-dump.yaml"), "-o", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    let keys: Vec<&str> = doc["pods"].as_array().unwrap().iter().map(|p| p["pod"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["kube-system/kube-proxy-r8d5w", "default/batch-runner", "shop/web-7d4b9c8f5-q9wmd"]);
+    // The DaemonSet pod is pinned by matchFields on metadata.name: only its node is examined.
+    let proxy = entry(&doc, "kube-system/kube-proxy-r8d5w");
+    assert_eq!(proxy["node"], "worker-2");
+    assert_eq!(proxy["examinedNodes"], 1);
+}
+
+#[test]
+fn percentage_of_nodes_to_score_stops_the_search_early() {
+    let mut yaml = String::new();
+    for i in 0..150 {
+        yaml.push_str(&format!(
+            "apiVersion: v1\nkind: Node\nmetadata: {{name: n{i:03}}}\nstatus: {{allocatable: {{cpu: \"4\", memory: 8Gi, pods: \"110\"}}}}\n---\n"
+        ));
+    }
+    yaml.push_str("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default}\nspec:\n  containers: [{name: c, image: app}]\n");
+    let dir = std::env::temp_dir().join(format!("kubesched-pct-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\npercentageOfNodesToScore: 80\n",
+    )
+    .unwrap();
+    let run = kubesched_stdin(&["schedule", "-f", "-", "--config", config.to_str().unwrap(), "-o", "json"], &yaml);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc = run.json();
+    let p = entry(&doc, "default/p");
+    // 150 nodes × 80% = 120 feasible nodes, then the search stops.
+    assert_eq!(p["feasibleNodes"], 120);
+    assert_eq!(p["examinedNodes"], 120);
+    // Adaptive default: 50 − 150/125 = 49% of 150 = 73, raised to the minimum of 100.
+    let run = kubesched_stdin(&["schedule", "-f", "-", "-o", "json"], &yaml);
+    assert_eq!(entry(&run.json(), "default/p")["examinedNodes"], 100);
+    std::fs::remove_dir_all(&dir).ok();
+}
