@@ -183,6 +183,7 @@ impl Autoscaler {
         let mut warnings = Vec::new();
         let mut prepared = Vec::new();
         for pool in &pools {
+            errors.extend(pool.check_requirements());
             if pool.replicas.is_some() {
                 warnings.push(format!(
                     "NodePool {:?}: static (replicas) pools are not provisioned or consolidated",

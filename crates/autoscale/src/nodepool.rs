@@ -183,6 +183,20 @@ impl NodePool {
         r
     }
 
+    /// Errors for requirements that do not parse (pools built in code rather than read).
+    pub fn check_requirements(&self) -> Vec<AutoscaleError> {
+        self.requirements
+            .iter()
+            .enumerate()
+            .filter_map(|(i, spec)| {
+                let values: Vec<&str> = spec.values.iter().map(String::as_str).collect();
+                Requirement::new(&spec.key, spec.operator, &values)
+                    .err()
+                    .map(|e| AutoscaleError::new(&self.location, format!("spec.template.spec.requirements[{i}]"), e))
+            })
+            .collect()
+    }
+
     /// A minimal pool (for tests and programmatic use): no requirements, default disruption.
     pub fn new(name: &str, flavor: Flavor, node_class: &str) -> NodePool {
         let (group, kind) = match flavor {
@@ -213,10 +227,9 @@ impl NodePool {
         }
     }
 
-    /// Adds a requirement (builder style). Panics on an invalid operator/value combination, so
-    /// use it with literals only.
+    /// Adds a requirement (builder style). An invalid operator/value combination is reported
+    /// by [`NodePool::check_requirements`] (and by `Autoscaler::new`).
     pub fn require(mut self, key: &str, op: Operator, values: &[&str]) -> NodePool {
-        assert!(Requirement::new(key, op, values).is_ok(), "invalid requirement {key} {op:?} {values:?}");
         self.requirements.push(RequirementSpec {
             key: key.to_string(),
             operator: op,
@@ -759,6 +772,14 @@ mod tests {
         assert_eq!(sys.taints, vec![Taint::new("CriticalAddonsOnly", "", TaintEffect::NoSchedule)]);
         assert!(sys.requirement_set().admits(Sym::new("kubernetes.io/arch"), Some(Sym::new("arm64"))));
         assert_eq!(sys.metadata_labels.get("app.kubernetes.io/managed-by").map(String::as_str), Some("eks"));
+    }
+
+    #[test]
+    fn pools_built_in_code_are_checked() {
+        let bad = NodePool::new("p", Flavor::KarpenterAws, "default").require("k", Operator::Gt, &["x"]);
+        let errs = bad.check_requirements();
+        assert_eq!(errs[0].field, "spec.template.spec.requirements[0]");
+        assert_eq!(errs[0].message, "operator Gt requires an integer value, got \"x\"");
     }
 
     #[test]

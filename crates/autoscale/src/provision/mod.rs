@@ -56,8 +56,8 @@ pub struct PlannedNodeClaim {
     pub daemonset_pods: Vec<Arc<Pod>>,
     /// Pods plus DaemonSets, `pods` counted.
     pub requests: Resources,
-    /// The node as it registers: labels, the pool's taints and startup taints, capacity and
-    /// allocatable.
+    /// The node as it registers: labels (`karpenter.sh/registered=true`), the pool's taints and
+    /// startup taints, capacity and allocatable.
     pub node: Node,
     /// The pool's startup taints (on `node` until the node is initialized).
     pub startup_taints: Vec<kubesched_core::model::Taint>,
@@ -70,10 +70,29 @@ pub struct PlannedNodeClaim {
 }
 
 impl PlannedNodeClaim {
-    /// The node once initialized: startup taints removed (doc §3.10).
+    /// The node once initialized (doc §3.10): startup taints removed, labelled
+    /// `karpenter.sh/initialized=true`.
     pub fn initialized_node(&self) -> Node {
         let mut n = self.node.clone();
         n.taints.retain(|t| !self.startup_taints.iter().any(|s| s.key == t.key && s.effect == t.effect));
+        let s = crate::labels::syms();
+        n.labels.insert(s.initialized, s.r#true);
+        n
+    }
+
+    /// The node between registration and Ready: as registered, plus the kubelet's
+    /// `node.kubernetes.io/not-ready:NoSchedule` taint and a NotReady condition. A simulator
+    /// puts in-flight NodeClaims into the cluster view like this (with a [`ManagedNode`] whose
+    /// `initialized_at` is `None`): the provisioner then counts their capacity, ignoring these
+    /// taints and the startup taints as Karpenter does.
+    pub fn in_flight_node(&self) -> Node {
+        let mut n = self.node.clone();
+        n.taints.push(kubesched_core::model::Taint::new(
+            "node.kubernetes.io/not-ready",
+            "",
+            kubesched_core::model::TaintEffect::NoSchedule,
+        ));
+        n.readiness = kubesched_core::model::Readiness::NotReady;
         n
     }
 
@@ -208,6 +227,7 @@ pub(crate) fn planned_from(a: &Autoscaler, solver: &Solver<'_>, claim: &solver::
     }
     let mut node = (*solver.snap.node(claim.node).node).clone();
     node.taints.extend(pool.pool.startup_taints.iter().cloned());
+    node.labels.remove(crate::labels::syms().initialized);
     let mut requests = claim.requests.clone();
     requests.add(&claim.daemon.requests);
     let chosen = pool.types[claim.launch.type_index].name.as_str();

@@ -496,3 +496,30 @@ fn nodeclaim_optimization_never_costs_more() {
         assert_eq!(opt.node_claims.iter().map(|c| c.pods.len()).sum::<usize>(), 60);
     }
 }
+
+#[test]
+fn in_flight_claims_are_counted_by_the_next_pass() {
+    let mut np = pool("default").require("karpenter.k8s.aws/instance-family", Operator::In, &["c6a"]);
+    np.startup_taints.push(Taint::new("example.com/agent-not-ready", "", TaintEffect::NoExecute));
+    let a = karpenter(vec![np]);
+    let mut snap = Snapshot::new();
+    let first = a.provision(
+        &ClusterView::new(&snap),
+        (0..3).map(|i| Arc::new(pod(&format!("a-{i}"), 1000, 256).build())).collect(),
+    );
+    let claim = &first.node_claims[0];
+    assert_eq!(claim.instance_type, "c6a.xlarge");
+    // The registered node carries the startup taint and no initialized label.
+    assert!(claim.node.taints.iter().any(|t| t.key.as_str() == "example.com/agent-not-ready"));
+    assert_eq!(claim.node.labels.get(Sym::new("karpenter.sh/initialized")), None);
+    assert_eq!(claim.initialized_node().labels.get(Sym::new("karpenter.sh/initialized")), Some(Sym::new("true")));
+    assert!(claim.initialized_node().taints.is_empty());
+    // Launched but not Ready: the same pods (still pending) and one more go to it, no new claim.
+    snap.add_node(claim.in_flight_node());
+    let managed = vec![claim.managed(0)];
+    let view = ClusterView { snapshot: &snap, managed: &managed, daemonsets: &[] };
+    let pods: Vec<Arc<Pod>> = (0..3).map(|i| Arc::new(pod(&format!("a-{i}"), 1000, 256).build())).collect();
+    let again = a.provision(&view, pods);
+    assert!(again.node_claims.is_empty());
+    assert_eq!(again.existing.iter().filter(|e| e.node == claim.name && !e.initialized).count(), 3);
+}
