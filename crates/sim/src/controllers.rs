@@ -103,6 +103,10 @@ pub struct RsRec {
 pub struct DeployRec {
     pub obj: Deployment,
     pub rss: Vec<u32>,
+    /// The ReplicaSet matching the template, as last found.
+    pub current: Option<u32>,
+    /// The template may have changed since `current` was found.
+    pub template_changed: bool,
     pub deleted: bool,
 }
 
@@ -180,7 +184,13 @@ impl Controllers {
     pub fn add_deployment(&mut self, d: Deployment) -> u32 {
         let i = self.deployments.len() as u32;
         self.index(Kind::Deployment, &d.metadata, Ctrl::Deploy(i), i);
-        self.deployments.push(DeployRec { obj: d, rss: Vec::new(), deleted: false });
+        self.deployments.push(DeployRec {
+            obj: d,
+            rss: Vec::new(),
+            current: None,
+            template_changed: true,
+            deleted: false,
+        });
         self.dirty.insert(Ctrl::Deploy(i));
         i
     }
@@ -562,38 +572,57 @@ impl Engine<'_> {
         }
         let d = rec.obj.clone();
         let owned: Vec<u32> = rec.rss.iter().copied().filter(|&r| !self.ctrl.rss[r as usize].deleted).collect();
-        let owned_objs: Vec<ReplicaSet> = owned
-            .iter()
-            .filter_map(|&r| match &self.ctrl.rss[r as usize].obj {
-                RsObject::Rs(rs) => Some(rs.clone()),
-                RsObject::Rc(_) => None,
-            })
-            .collect();
-        let refs: Vec<&ReplicaSet> = owned_objs.iter().collect();
+        let cached = rec.current.filter(|&r| !rec.template_changed && owned.contains(&r));
         let (ns, dname) = ns_name(&d.metadata);
-        let current = kc::find_current_replica_set(&d, &refs).and_then(|rs| {
-            let (_, n) = ns_name(&rs.metadata);
-            self.ctrl.find(Kind::ReplicaSet, &ns, &n)
-        });
-        let new_rs = match current {
+        let new_rs = match cached {
             Some(r) => r,
             None => {
-                let taken = |n: &str| self.ctrl.find(Kind::ReplicaSet, &ns, n).is_some();
-                let Some(mut rs) = kc::deployment_replica_set_to_create(&d, &refs, &taken) else { return false };
-                // Created at 0 replicas when old ones exist; the rolling update below scales it.
-                if !owned.is_empty() {
-                    rs.spec.get_or_insert_with(Default::default).replicas = Some(0);
-                }
-                let (_, rname) = ns_name(&rs.metadata);
-                let replicas = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
-                self.log_object(
-                    "ReplicaSetCreated",
-                    format!("Deployment {ns}/{dname}"),
-                    Some(format!("created ReplicaSet {rname} with {replicas} replica(s)")),
-                );
-                self.ctrl.add_rs(RsObject::Rs(rs))
+                // Templates are compared only when the Deployment changed (JSON of both sides).
+                let owned_objs: Vec<ReplicaSet> = owned
+                    .iter()
+                    .filter_map(|&r| match &self.ctrl.rss[r as usize].obj {
+                        RsObject::Rs(rs) => Some(rs.clone()),
+                        RsObject::Rc(_) => None,
+                    })
+                    .collect();
+                let refs: Vec<&ReplicaSet> = owned_objs.iter().collect();
+                let current = kc::find_current_replica_set(&d, &refs).and_then(|rs| {
+                    let (_, n) = ns_name(&rs.metadata);
+                    self.ctrl.find(Kind::ReplicaSet, &ns, &n)
+                });
+                let r = match current {
+                    Some(r) => r,
+                    None => {
+                        let taken = |n: &str| self.ctrl.find(Kind::ReplicaSet, &ns, n).is_some();
+                        let Some(mut rs) = kc::deployment_replica_set_to_create(&d, &refs, &taken) else {
+                            return false;
+                        };
+                        // Created at 0 replicas when old ones exist; the rolling update below scales it.
+                        if !owned.is_empty() {
+                            rs.spec.get_or_insert_with(Default::default).replicas = Some(0);
+                        }
+                        let (_, rname) = ns_name(&rs.metadata);
+                        let replicas = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
+                        self.log_object(
+                            "ReplicaSetCreated",
+                            format!("Deployment {ns}/{dname}"),
+                            Some(format!("created ReplicaSet {rname} with {replicas} replica(s)")),
+                        );
+                        self.ctrl.add_rs(RsObject::Rs(rs))
+                    }
+                };
+                let rec = &mut self.ctrl.deployments[di as usize];
+                rec.current = Some(r);
+                rec.template_changed = false;
+                r
             }
         };
+        let owned: Vec<u32> = self.ctrl.deployments[di as usize]
+            .rss
+            .iter()
+            .copied()
+            .filter(|&r| !self.ctrl.rss[r as usize].deleted)
+            .collect();
         let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0);
         let olds: Vec<u32> = owned.iter().copied().filter(|&r| r != new_rs).collect();
         let reps = |e: &Self, r: u32| e.ctrl.rss[r as usize].obj.replicas();
@@ -822,6 +851,7 @@ impl Engine<'_> {
                 let uid = rec.obj.metadata.uid.clone();
                 rec.obj = *d;
                 rec.obj.metadata.uid = uid;
+                rec.template_changed = true;
                 self.ctrl.dirty.insert(Ctrl::Deploy(i));
             }
             (Object::Deployment(d), _) => {

@@ -36,6 +36,9 @@ use kubesched_report::schedule::PodEntry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+/// A run without a duration stops at the latest this long after the last timeline event.
+pub const HORIZON_AFTER_LAST_EVENT: Millis = 60 * 60 * SECOND;
+
 /// A pod's lifecycle phase in the simulation.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Phase {
@@ -181,6 +184,7 @@ pub struct Engine<'s> {
     backoff_flushes: BTreeSet<Millis>,
     leftover_flushes: BTreeSet<Millis>,
     actors: Vec<Box<dyn Actor>>,
+    actor_names: Vec<String>,
     notices: Vec<Notice>,
     pub warnings: Vec<String>,
     processed: u64,
@@ -245,6 +249,7 @@ impl<'s> Engine<'s> {
             scheduler_wake: None,
             backoff_flushes: BTreeSet::new(),
             leftover_flushes: BTreeSet::new(),
+            actor_names: actors.iter().map(|a| a.name().to_string()).collect(),
             actors,
             notices: Vec::new(),
             warnings: scenario.warnings.clone(),
@@ -295,13 +300,21 @@ impl<'s> Engine<'s> {
 
     /// Runs to the end; `progress` is called now and then with (now, until).
     pub fn run(mut self, progress: &mut dyn FnMut(Millis, Option<Millis>)) -> Report {
+        // Without a duration: until nothing is left to happen, and at most one hour after the
+        // last timeline event (a drain blocked by a budget would otherwise retry forever).
+        let horizon = self.scenario.events.last().map_or(0, |e| e.at) + HORIZON_AFTER_LAST_EVENT;
         while let Some((&(t, _), _)) = self.events.first_key_value() {
-            if let Some(u) = self.until {
-                if t > u {
-                    break;
+            match self.until {
+                Some(u) if t > u => break,
+                Some(_) => {}
+                None => {
+                    let draining = self.nodes.iter().any(|n| n.drain.is_some());
+                    let busy =
+                        self.real_pending > 0 || self.queue.has_active() || self.queue.has_backoff_retry() || draining;
+                    if !busy || t > horizon {
+                        break;
+                    }
                 }
-            } else if self.real_pending == 0 && !self.queue.has_active() {
-                break;
             }
             self.now = t;
             self.process_instant();
@@ -1024,12 +1037,7 @@ impl<'s> Engine<'s> {
         rec.object = Arc::new(new);
         let mut e = self.entry(event);
         e.pod = Some(key);
-        let gates: Vec<&str> = arc.scheduling_gates.iter().map(|g| g.as_str()).collect();
-        e.message = Some(if gates.is_empty() {
-            "no scheduling gates left".into()
-        } else {
-            format!("scheduling gates: [{}]", gates.join(" "))
-        });
+        e.message = Some(describe_update(&old, &self.pods[idx as usize].object));
         self.log.push(e);
         let place = self.queue.place(idx);
         if gates_before && !arc.is_gated() && place == Place::Gated {
@@ -1063,10 +1071,6 @@ impl<'s> Engine<'s> {
             let cycle = self.scenario.timing.scheduling_cycle;
             if cycle > 0 {
                 self.scheduler_free_at = self.now + cycle;
-            }
-            // Controllers see each binding before the next cycle (a Deployment's rollout).
-            if self.ctrl.has_dirty() || !self.notices.is_empty() {
-                return any;
             }
         }
     }
@@ -1236,7 +1240,32 @@ impl<'s> Engine<'s> {
             if log {
                 self.log_node("NodeUpdated", ni, None);
             }
-            self.modify_node(ni, move |m| *m = model);
+            // The node lifecycle controller's state survives a manifest update.
+            let failed = self.nodes[ni].failed;
+            self.modify_node(ni, move |m| {
+                let lifecycle: Vec<Taint> = m
+                    .taints
+                    .iter()
+                    .filter(|t| failed.is_some() && (t.key == Sym::TAINT_NOT_READY || t.key == Sym::TAINT_UNREACHABLE))
+                    .cloned()
+                    .collect();
+                let readiness = m.readiness;
+                *m = model;
+                if failed.is_some() {
+                    m.readiness = readiness;
+                    m.taints.retain(|t| t.key != Sym::TAINT_NOT_READY && t.key != Sym::TAINT_UNREACHABLE);
+                    m.taints.extend(lifecycle);
+                }
+                m.taints.retain(|t| t.key != Sym::TAINT_UNSCHEDULABLE);
+                if m.unschedulable {
+                    m.taints.push(Taint {
+                        key: Sym::TAINT_UNSCHEDULABLE,
+                        value: Sym::EMPTY,
+                        effect: TaintEffect::NoSchedule,
+                        time_added: None,
+                    });
+                }
+            });
             return;
         }
         let failed = (model.readiness != Readiness::Ready).then_some(model.readiness);
@@ -1594,7 +1623,7 @@ impl<'s> Engine<'s> {
     }
 
     pub fn actor_name(&self, actor: usize) -> String {
-        self.actors.get(actor).map(|a| a.name().to_string()).unwrap_or_else(|| format!("actor {actor}"))
+        self.actor_names.get(actor).cloned().unwrap_or_else(|| format!("actor {actor}"))
     }
 
     /// Pod index by `namespace/name`.
@@ -1602,6 +1631,33 @@ impl<'s> Engine<'s> {
         let (ns, name) = key.split_once('/')?;
         self.pod_index(ns, name)
     }
+}
+
+/// What an update changed, for the log: `nodeSelector {"disk":"ssd"}; schedulingGates []`.
+fn describe_update(old: &K8sPod, new: &K8sPod) -> String {
+    let (o, n) = (old.spec.clone().unwrap_or_default(), new.spec.clone().unwrap_or_default());
+    let json = |v: serde_json::Value| serde_json::to_string(&v).unwrap_or_default();
+    let mut parts = Vec::new();
+    if o.node_selector != n.node_selector {
+        parts.push(format!("nodeSelector {}", json(serde_json::to_value(&n.node_selector).unwrap_or_default())));
+    }
+    let req = |s: &k8s_openapi::api::core::v1::PodSpec| {
+        s.affinity
+            .as_ref()
+            .and_then(|a| a.node_affinity.as_ref())
+            .and_then(|na| na.required_during_scheduling_ignored_during_execution.clone())
+    };
+    if req(&o) != req(&n) {
+        parts.push(format!("requiredNodeAffinity {}", json(serde_json::to_value(req(&n)).unwrap_or_default())));
+    }
+    if o.scheduling_gates != n.scheduling_gates {
+        let gates: Vec<String> = n.scheduling_gates.iter().flatten().map(|g| g.name.clone()).collect();
+        parts.push(format!("schedulingGates [{}]", gates.join(" ")));
+    }
+    if o.tolerations != n.tolerations {
+        parts.push("tolerations".to_string());
+    }
+    if parts.is_empty() { "no change".into() } else { parts.join("; ") }
 }
 
 /// The node lifecycle taint of a readiness condition.

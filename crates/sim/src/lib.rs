@@ -15,7 +15,8 @@
 //! spec:
 //!   seed: 0                            # tie-breaking and generated names; --seed overrides
 //!   duration: 2h                       # when the run stops; --until overrides. Without it the
-//!                                      # run stops when nothing but retries is left to happen
+//!                                      # run stops when nothing but retries is left to happen,
+//!                                      # at the latest 1h after the last timeline event
 //!   nodeMonitorGracePeriod: 50s        # NotReady → NoExecute taint delay (default 50s, v1.32+)
 //!   sampleInterval: 1m                 # time series resolution (default 1m)
 //!   timing:                            # simulated time the scheduler takes (default 0s each)
@@ -75,6 +76,9 @@ pub mod queue;
 pub mod report;
 pub mod scenario;
 pub mod time;
+
+#[cfg(test)]
+mod tests;
 
 pub use actor::{Actor, ActorCx, Notice};
 pub use report::{Comparison, Report};

@@ -523,6 +523,12 @@ impl SchedulingQueue {
         due.len()
     }
 
+    /// True when backoffQ holds a pod that will be retried for a reason other than an error
+    /// (an event moved it there): work still to do.
+    pub fn has_backoff_retry(&self) -> bool {
+        self.backoff.values().any(|&(i, _)| self.entries[i as usize].errored_at.is_none())
+    }
+
     /// When the backoff flush loop next has work: the first whole second at or after the
     /// earliest expiry.
     pub fn next_backoff_flush(&self) -> Option<Millis> {

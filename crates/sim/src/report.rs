@@ -334,6 +334,20 @@ pub fn compare(a: Report, b: Report) -> Comparison {
             placed_differently.push(PlacementDiff { pod: k.to_string(), a: wa, b: wb });
         }
     }
+    // Pods placed in one run and pending in the other first, then those present in only one
+    // run, then those on different nodes.
+    placed_differently.sort_by_key(|d| {
+        let pending = |w: &str| w == "Pending";
+        let gone = |w: &str| w == "absent" || w.starts_with("Deleted");
+        let rank = if pending(&d.a) != pending(&d.b) {
+            0
+        } else if gone(&d.a) || gone(&d.b) {
+            1
+        } else {
+            2
+        };
+        (rank, d.pod.clone())
+    });
     Comparison {
         api_version: crate::scenario::API_VERSION.into(),
         kind: COMPARISON_KIND.into(),
@@ -625,7 +639,7 @@ mod tests {
             c.placed_differently.iter().map(|d| (d.pod.as_str(), d.a.as_str(), d.b.as_str())).collect();
         assert_eq!(
             diffs,
-            [("default/moved", "n1", "n2"), ("default/only-b", "absent", "n4"), ("default/train", "Pending", "n4"),]
+            [("default/train", "Pending", "n4"), ("default/only-b", "absent", "n4"), ("default/moved", "n1", "n2"),]
         );
         assert_eq!(c.configurations, ["spread".to_string(), "pack".to_string()]);
         assert!(c.metrics.iter().any(|m| m.metric == "pods created"));

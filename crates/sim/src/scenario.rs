@@ -785,9 +785,13 @@ impl<'a> Parser<'a> {
         files: &dyn Files,
         warnings: &mut Vec<String>,
     ) -> Vec<TimedEvent> {
-        let Value::Seq(items) = &node.value else {
-            self.error(path, format!("invalid type: {}, expected a list of events", node.type_name()));
-            return Vec::new();
+        let items = match &node.value {
+            Value::Seq(items) => items,
+            Value::Null => return Vec::new(),
+            _ => {
+                self.error(path, format!("invalid type: {}, expected a list of events", node.type_name()));
+                return Vec::new();
+            }
         };
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
