@@ -24,13 +24,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         for w in all {
             println!("{:<28} {}", w.name, w.description);
         }
+        println!("{:<28} {}", "simulate", super::simulate::BENCH_DESCRIPTION);
         return Ok(ExitCode::SUCCESS);
     }
     let selected: Vec<_> = if args.workloads.iter().any(|w| w == "all") {
         all.iter().collect()
     } else {
         let mut v = Vec::new();
-        for name in &args.workloads {
+        for name in args.workloads.iter().filter(|w| *w != "simulate") {
             match kubesched_bench::find(name) {
                 Some(w) => v.push(w),
                 None => bail!("unknown workload {name:?}; `kubesched bench --list` shows the workloads"),
@@ -60,6 +61,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             r.unschedulable,
             r.elapsed.as_secs_f64()
         );
+    }
+    if args.workloads.iter().any(|w| w == "simulate" || w == "all") {
+        super::simulate::bench(args.seed, args.repeat)?;
     }
     Ok(ExitCode::SUCCESS)
 }
