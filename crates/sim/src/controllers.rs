@@ -608,6 +608,7 @@ impl Engine<'_> {
                             format!("Deployment {ns}/{dname}"),
                             Some(format!("created ReplicaSet {rname} with {replicas} replica(s)")),
                         );
+                        self.selectors_dirty = true;
                         self.ctrl.add_rs(RsObject::Rs(rs))
                     }
                 };

@@ -172,6 +172,9 @@ pub struct Engine<'s> {
     pub ctrl: Controllers,
     pub pdbs: Vec<PdbRec>,
     pub pdb_dirty: bool,
+    /// Services, for PodTopologySpread's default constraints (with the controllers' selectors).
+    pub services: Vec<k8s_openapi::api::core::v1::Service>,
+    pub selectors_dirty: bool,
     pub chain: AdmissionChain,
     pub priority_classes: PriorityClasses,
     pub names: NameGenerator,
@@ -238,6 +241,8 @@ impl<'s> Engine<'s> {
             ctrl: Controllers::default(),
             pdbs: Vec::new(),
             pdb_dirty: true,
+            services: scenario.cluster.services.iter().map(|s| (*s.object).clone()).collect(),
+            selectors_dirty: false,
             chain: AdmissionChain::standard(),
             priority_classes: scenario.cluster.priority_classes.clone(),
             names: NameGenerator::new(scenario.seed),
@@ -363,6 +368,9 @@ impl<'s> Engine<'s> {
             let mut progressed = self.reconcile_controllers();
             if self.pdb_dirty && !self.pdbs.is_empty() {
                 self.recompute_pdbs();
+            }
+            if std::mem::take(&mut self.selectors_dirty) {
+                self.refresh_workload_selectors();
             }
             if self.dispatch_notices() {
                 progressed = true;
@@ -701,8 +709,18 @@ impl<'s> Engine<'s> {
                     self.pdb_dirty = true;
                 }
             }
-            Object::Service(_) => {}
-            other => self.apply_controller(other),
+            Object::Service(svc) => {
+                let key = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+                    (m.namespace.clone(), m.name.clone())
+                };
+                self.services.retain(|s| key(&s.metadata) != key(&svc.metadata));
+                self.services.push(*svc);
+                self.selectors_dirty = true;
+            }
+            other => {
+                self.apply_controller(other);
+                self.selectors_dirty = true;
+            }
         }
     }
 
@@ -731,7 +749,21 @@ impl<'s> Engine<'s> {
                     None => self.not_found(&r.to_string()),
                 }
             }
-            Kind::Namespace | Kind::PriorityClass | Kind::Service => {
+            Kind::Service => {
+                let before = self.services.len();
+                self.services.retain(|s| {
+                    !(s.metadata.name.as_deref() == Some(r.name.as_str())
+                        && s.metadata.namespace.as_deref().unwrap_or("default") == r.namespace)
+                });
+                if self.services.len() == before {
+                    return self.not_found(&r.to_string());
+                }
+                self.selectors_dirty = true;
+                let mut e = self.entry("Deleted");
+                e.object = Some(r.to_string());
+                self.log.push(e);
+            }
+            Kind::Namespace | Kind::PriorityClass => {
                 let mut e = self.entry("Deleted");
                 e.object = Some(r.to_string());
                 self.log.push(e);
@@ -740,6 +772,7 @@ impl<'s> Engine<'s> {
                 if !self.delete_controller(r) {
                     self.not_found(&r.to_string());
                 }
+                self.selectors_dirty = true;
             }
         }
     }
@@ -815,10 +848,16 @@ impl<'s> Engine<'s> {
                     self.queue.add(idx, model.clone(), true, &less_of(&self.scheduler));
                     let message = status.message();
                     self.pods[idx as usize].last_message = Some(message.clone());
-                    self.log_decision(&Self::decision(model, DecisionKind::Gated { message }), None);
+                    self.log_decision(&Self::decision(model.clone(), DecisionKind::Gated { message }), None);
                 }
                 Ok(()) => self.enqueue(idx),
             }
+        }
+        if profile.is_none() && model.node_name.is_none() {
+            self.pods[idx as usize].last_message = Some(format!(
+                "waiting for another scheduler: no profile serves schedulerName {:?}",
+                model.scheduler_name.as_str()
+            ));
         }
         if new || profile.is_none() {
             self.notices.push(Notice::PodCreated {
@@ -1580,6 +1619,37 @@ impl<'s> Engine<'s> {
             }
         }
         self.snapshot.set_pdbs(models);
+    }
+
+    /// The selectors of Services, ReplicationControllers, ReplicaSets and StatefulSets, for
+    /// PodTopologySpread's default constraints, as they are now.
+    fn refresh_workload_selectors(&mut self) {
+        use crate::controllers::RsObject;
+        use kubesched_core::model::WorkloadKind;
+        let mut out: Vec<kubesched_core::model::WorkloadSelector> =
+            self.services.iter().filter_map(kubesched_k8s::convert::service_selector).collect();
+        for r in self.ctrl.rss.iter().filter(|r| !r.deleted) {
+            let sel = match &r.obj {
+                RsObject::Rc(rc) => kubesched_k8s::convert::replication_controller_selector(rc),
+                RsObject::Rs(rs) => rs.spec.as_ref().and_then(|spec| {
+                    kubesched_k8s::convert::workload_selector(WorkloadKind::ReplicaSet, &rs.metadata, &spec.selector)
+                        .ok()
+                }),
+            };
+            out.extend(sel);
+        }
+        for ss in self.ctrl.sss.iter().filter(|s| !s.deleted) {
+            if let Some(spec) = ss.obj.spec.as_ref()
+                && let Ok(sel) = kubesched_k8s::convert::workload_selector(
+                    WorkloadKind::StatefulSet,
+                    &ss.obj.metadata,
+                    &spec.selector,
+                )
+            {
+                out.push(sel);
+            }
+        }
+        self.snapshot.set_workload_selectors(out);
     }
 
     // ---- actors ----

@@ -248,6 +248,14 @@ pub struct Comparison {
 fn where_is(p: &PodState) -> String {
     match (&p.node, p.phase.as_str()) {
         (Some(n), "Running") => n.clone(),
+        // A deleted pod: how it ended (Completed, Preempted, TaintManagerEviction…).
+        (node, "Deleted") => {
+            let how = p.reason.clone().unwrap_or_else(|| "Deleted".into());
+            match node {
+                Some(n) => format!("{how} ({n})"),
+                None => how,
+            }
+        }
         (Some(n), phase) => format!("{phase} ({n})"),
         (None, phase) => phase.to_string(),
     }
@@ -329,8 +337,8 @@ pub fn compare(a: Report, b: Report) -> Comparison {
         let wa = pa.get(k).map(|p| where_is(p)).unwrap_or_else(|| "absent".into());
         let wb = pb.get(k).map(|p| where_is(p)).unwrap_or_else(|| "absent".into());
         // Pods deleted in both runs (evicted, replaced) are history, not placement.
-        let gone = |w: &str| w == "absent" || w.starts_with("Deleted");
-        if wa != wb && !(gone(&wa) && gone(&wb)) {
+        let gone = |r: &BTreeMap<&str, &PodState>| r.get(k).is_none_or(|p| p.phase == "Deleted");
+        if wa != wb && !(gone(&pa) && gone(&pb)) {
             placed_differently.push(PlacementDiff { pod: k.to_string(), a: wa, b: wb });
         }
     }
@@ -338,10 +346,10 @@ pub fn compare(a: Report, b: Report) -> Comparison {
     // run, then those on different nodes.
     placed_differently.sort_by_key(|d| {
         let pending = |w: &str| w == "Pending";
-        let gone = |w: &str| w == "absent" || w.starts_with("Deleted");
+        let running = |r: &BTreeMap<&str, &PodState>| r.get(d.pod.as_str()).is_some_and(|p| p.phase == "Running");
         let rank = if pending(&d.a) != pending(&d.b) {
             0
-        } else if gone(&d.a) || gone(&d.b) {
+        } else if !running(&pa) || !running(&pb) {
             1
         } else {
             2

@@ -488,3 +488,45 @@ fn the_demo_tells_its_story_and_is_deterministic() {
     assert_ne!(json1, json3, "another seed breaks ties and names pods differently");
     assert_eq!(format_duration(spread.end_seconds as u64 * SECOND), "1h");
 }
+
+#[test]
+fn scheduling_cycles_take_their_simulated_time_one_pod_at_a_time() {
+    let pods: String = (0..3)
+        .map(|i| {
+            format!(
+                "  - {{apiVersion: v1, kind: Pod, metadata: {{name: p{i}}}, spec: {{containers: [{{name: c}}]}}}}\n"
+            )
+        })
+        .collect();
+    let r =
+        run(&scenario("  timing: {schedulingCycle: 2s, binding: 500ms}\n", &format!("{}{pods}", node("n1", 4)), ""));
+    let times: Vec<String> = scheduled(&r).into_iter().map(|(t, p, _)| format!("{t} {p}")).collect();
+    assert_eq!(times, ["0s default/p0", "2s default/p1", "4s default/p2"]);
+    // Queue to bind: 0.5s, 2.5s, 4.5s.
+    assert_eq!((r.summary.latency.p50, r.summary.latency.max), (2.5, 4.5));
+    let other = "  - {apiVersion: v1, kind: Pod, metadata: {name: elsewhere}, spec: {schedulerName: fargate-scheduler, containers: [{name: c}]}}\n";
+    let r = run(&scenario("", &format!("{}{other}", node("n1", 4)), ""));
+    let p = pod_state(&r, "default/elsewhere");
+    assert_eq!(p.phase, "Pending");
+    assert_eq!(
+        p.message.as_deref(),
+        Some("waiting for another scheduler: no profile serves schedulerName \"fargate-scheduler\"")
+    );
+}
+
+#[test]
+fn default_topology_spread_sees_the_replica_sets_created_during_the_run() {
+    // Three zones, one node each; a Deployment created by the timeline spreads across them
+    // through PodTopologySpread's system default constraints (its ReplicaSet's selector).
+    let nodes: String = ["a", "b", "c"]
+        .iter()
+        .map(|z| format!("  - {{apiVersion: v1, kind: Node, metadata: {{name: n-{z}, labels: {{topology.kubernetes.io/zone: {z}}}}}, status: {{allocatable: {{cpu: '64', memory: 64Gi, pods: '110'}}}}}}\n"))
+        .collect();
+    let events = "  - at: 1s\n    apply: {apiVersion: apps/v1, kind: Deployment, metadata: {name: web}, spec: {replicas: 6, selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, resources: {requests: {cpu: 100m}}}]}}}}\n";
+    let r = run(&scenario("", &nodes, events));
+    let mut per_node = std::collections::BTreeMap::new();
+    for (_, _, n) in scheduled(&r) {
+        *per_node.entry(n).or_insert(0) += 1;
+    }
+    assert_eq!(per_node.into_values().collect::<Vec<_>>(), [2, 2, 2]);
+}
