@@ -1281,6 +1281,34 @@ impl<'a> Parser<'a> {
                         if let Object::Pod(pod) = &o.object {
                             self.check_pod(o, pod, &chain, &priority_classes, &mut names);
                         }
+                        if let Some(template) = template_of(&o.object) {
+                            // The pods its controller will create must pass admission too.
+                            let ns = meta.namespace.clone().unwrap_or_else(|| "default".into());
+                            let owner = kubesched_k8s::controllers::controller_owner_ref("v1", kind.as_str(), meta);
+                            let mut pod = kubesched_k8s::controllers::pod_from_template(template, &ns, owner);
+                            pod.metadata.generate_name = Some(format!("{}-", meta.name.as_deref().unwrap_or_default()));
+                            if let Err(e) =
+                                kubesched_k8s::admit_and_convert(&mut pod, &chain, &priority_classes, &mut names)
+                            {
+                                let prefix = FieldPath::root().key("spec").key("template");
+                                match e {
+                                    kubesched_k8s::PodError::Admission(a) => self.errors.push(o.error(
+                                        ErrorKind::Forbidden,
+                                        &a.path.under(&prefix),
+                                        a.message,
+                                    )),
+                                    kubesched_k8s::PodError::Invalid(errs) => {
+                                        for e in errs {
+                                            self.errors.push(o.error(
+                                                ErrorKind::Invalid,
+                                                &e.path.under(&prefix),
+                                                e.message,
+                                            ));
+                                        }
+                                    }
+                                }
+                            }
+                        }
                         self.check_template_duration(o);
                         if let Object::Node(n) = &o.object
                             && let Err(errs) = kubesched_k8s::convert::node(n)
@@ -1399,6 +1427,19 @@ impl<'a> Parser<'a> {
         {
             self.errors.push(o.error(ErrorKind::Invalid, &path.key("annotations").key(DURATION_ANNOTATION), e));
         }
+    }
+}
+
+/// The pod template of a workload.
+fn template_of(o: &Object) -> Option<&k8s_openapi::api::core::v1::PodTemplateSpec> {
+    match o {
+        Object::Deployment(d) => d.spec.as_ref().map(|s| &s.template),
+        Object::ReplicaSet(r) => r.spec.as_ref().and_then(|s| s.template.as_ref()),
+        Object::ReplicationController(r) => r.spec.as_ref().and_then(|s| s.template.as_ref()),
+        Object::StatefulSet(s) => s.spec.as_ref().map(|s| &s.template),
+        Object::Job(j) => j.spec.as_ref().map(|s| &s.template),
+        Object::DaemonSet(d) => d.spec.as_ref().map(|s| &s.template),
+        _ => None,
     }
 }
 
@@ -1552,6 +1593,20 @@ mod tests {
                 "s.yaml: document 1 (Scenario scenario), line 4: spec.seeds: unknown field \"seeds\" (expected one of: seed, duration, nodeMonitorGracePeriod, sampleInterval, timing, queue, cluster, scheduler, compare, events)",
                 "s.yaml: document 1 (Scenario scenario), line 6: spec.events[0].at: Required value: when the event happens (30s, 5m, 1h30m)",
                 "s.yaml: document 1 (Scenario scenario), line 9: spec.events[1].uncordon: one event type per event: split it into two events",
+            ]
+        );
+    }
+
+    #[test]
+    fn templates_of_applied_workloads_go_through_admission() {
+        let text = scenario(
+            "  - at: 1m\n    apply: {apiVersion: apps/v1, kind: Deployment, metadata: {name: web}, spec: {selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, spec: {priorityClassName: gold, containers: [{name: c}]}}}}\n",
+        );
+        let errs = errors(&text);
+        assert_eq!(
+            errs,
+            [
+                "s.yaml: document 1 (Deployment default/web), line 13: spec.template.spec.priorityClassName: pods \"web-\" is forbidden: no PriorityClass with name gold was found"
             ]
         );
     }

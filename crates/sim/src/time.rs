@@ -7,6 +7,8 @@ pub type Millis = u64;
 pub const SECOND: Millis = 1000;
 pub const MINUTE: Millis = 60 * SECOND;
 pub const HOUR: Millis = 60 * MINUTE;
+/// The longest duration accepted (about 11 years): sums of simulated times never overflow.
+pub const MAX_DURATION: Millis = 100_000 * HOUR;
 
 /// The error text for a malformed duration.
 pub fn duration_error(text: &str) -> String {
@@ -63,8 +65,8 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
             value += part / scale;
         }
         total += value;
-        if total > u64::MAX as u128 / 2 {
-            return Err(format!("invalid duration {text:?}: too long"));
+        if total > MAX_DURATION as u128 {
+            return Err(format!("invalid duration {text:?}: longer than {}h", MAX_DURATION / HOUR));
         }
     }
     Ok(total as Millis)
@@ -120,7 +122,9 @@ mod tests {
         assert_eq!(parse_duration("1m0.5s"), Ok(60_500));
         assert_eq!(parse_duration("0"), Ok(0));
         assert_eq!(parse_duration("0s"), Ok(0));
-        for bad in ["", "5", "5 min", "-5s", "1d", "h", "1.s", ".5s", "1..5s", "5m3", "0.0001s"] {
+        for bad in
+            ["", "5", "5 min", "-5s", "1d", "h", "1.s", ".5s", "1..5s", "5m3", "0.0001s", "100001h", "99999999999999h"]
+        {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
         }
         assert_eq!(
