@@ -148,6 +148,7 @@ pub fn scenario(seed: u64, shape: Shape) -> Result<Scenario, String> {
         duration: Some(shape.duration),
         node_monitor_grace_period: DEFAULT_NODE_MONITOR_GRACE_PERIOD,
         sample_interval: DEFAULT_SAMPLE_INTERVAL,
+        checkpoints: Vec::new(),
         timing: Timing::default(),
         pop_from_backoff_q: true,
         cluster,

@@ -128,6 +128,7 @@ pub enum Ev {
     LeftoverFlush,
     SchedulerFree,
     Sample,
+    Checkpoint,
     ActorTimer { actor: usize, token: u64 },
     ActorAddNode { actor: usize, node: Box<Node> },
 }
@@ -136,7 +137,15 @@ impl Ev {
     /// Events that keep a run without a duration going. Queue flushes, drain retries and samples
     /// do not: a pod unschedulable forever must not keep the clock running.
     fn is_real(&self) -> bool {
-        !matches!(self, Ev::BackoffFlush | Ev::LeftoverFlush | Ev::DrainRetry { .. } | Ev::Sample | Ev::SchedulerFree)
+        !matches!(
+            self,
+            Ev::BackoffFlush
+                | Ev::LeftoverFlush
+                | Ev::DrainRetry { .. }
+                | Ev::Sample
+                | Ev::SchedulerFree
+                | Ev::Checkpoint
+        )
     }
 }
 
@@ -182,6 +191,8 @@ pub struct Engine<'s> {
     pub counters: Counters,
     pub latencies: Vec<Millis>,
     pub samples: Vec<crate::report::Sample>,
+    pub checkpoints: Vec<crate::report::Checkpoint>,
+    checkpoint_due: bool,
     scheduler_free_at: Millis,
     scheduler_wake: Option<Millis>,
     backoff_flushes: BTreeSet<Millis>,
@@ -250,6 +261,8 @@ impl<'s> Engine<'s> {
             counters: Counters::default(),
             latencies: Vec::new(),
             samples: Vec::new(),
+            checkpoints: Vec::new(),
+            checkpoint_due: false,
             scheduler_free_at: 0,
             scheduler_wake: None,
             backoff_flushes: BTreeSet::new(),
@@ -290,6 +303,9 @@ impl<'s> Engine<'s> {
             self.push(ev.at, Ev::Timeline(i));
         }
         self.push(0, Ev::Sample);
+        for &at in &self.scenario.checkpoints {
+            self.push(at, Ev::Checkpoint);
+        }
         self.start_actors();
     }
 
@@ -359,6 +375,10 @@ impl<'s> Engine<'s> {
             }
         }
         self.arm_flushes();
+        if std::mem::take(&mut self.checkpoint_due) {
+            let nodes = self.node_states();
+            self.checkpoints.push(crate::report::Checkpoint { at: seconds(now), time: format_duration(now), nodes });
+        }
     }
 
     /// Controllers, budgets, actors, then the scheduler. True when anything happened.
@@ -473,6 +493,7 @@ impl<'s> Engine<'s> {
                 self.queue.flush_leftover(self.now, &less_of(&self.scheduler));
             }
             Ev::SchedulerFree => self.scheduler_wake = None,
+            Ev::Checkpoint => self.checkpoint_due = true,
             Ev::Sample => {
                 self.sample();
                 let next = self.now + self.scenario.sample_interval;

@@ -19,6 +19,7 @@
 //!                                      # at the latest 1h after the last timeline event
 //!   nodeMonitorGracePeriod: 50s        # NotReady → NoExecute taint delay (default 50s, v1.32+)
 //!   sampleInterval: 1m                 # time series resolution (default 1m)
+//!   checkpoints: [10m, 30m]            # record every node's state at these times
 //!   timing:                            # simulated time the scheduler takes (default 0s each)
 //!     schedulingCycle: 0s              # one cycle; the scheduler handles one pod at a time
 //!     binding: 0s                      # assume → bound and running

@@ -170,6 +170,36 @@ impl Engine<'_> {
         )
     }
 
+    /// Every node's state and utilization now.
+    pub(crate) fn node_states(&self) -> Vec<NodeState> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let Some(id) = n.id else {
+                    return NodeState { node: n.name.to_string(), status: "Deleted".into(), ..Default::default() };
+                };
+                let info = self.snapshot.node(id);
+                let a = &info.node.allocatable;
+                let gpus = a.scalar(Sym::NVIDIA_GPU);
+                NodeState {
+                    node: n.name.to_string(),
+                    status: match n.failed {
+                        None => "Ready",
+                        Some(kubesched_core::model::Readiness::Unreachable) => "Unreachable",
+                        Some(_) => "NotReady",
+                    }
+                    .into(),
+                    cordoned: info.node.unschedulable,
+                    pods: info.pods.len(),
+                    cpu_percent: pct(info.requested.cpu as f64, a.cpu as f64),
+                    memory_percent: pct(info.requested.memory as f64, a.memory as f64),
+                    gpus: (gpus > 0).then_some(gpus),
+                    gpus_used: (gpus > 0).then(|| info.requested.scalar(Sym::NVIDIA_GPU)),
+                }
+            })
+            .collect()
+    }
+
     /// The final document.
     pub(crate) fn report(self) -> Report {
         let counts = self.queue.counts();
@@ -242,33 +272,7 @@ impl Engine<'_> {
                 attempts: self.queue.attempts(i as u32),
             })
             .collect();
-        let nodes = self
-            .nodes
-            .iter()
-            .map(|n| {
-                let Some(id) = n.id else {
-                    return NodeState { node: n.name.to_string(), status: "Deleted".into(), ..Default::default() };
-                };
-                let info = self.snapshot.node(id);
-                let a = &info.node.allocatable;
-                let gpus = a.scalar(Sym::NVIDIA_GPU);
-                NodeState {
-                    node: n.name.to_string(),
-                    status: match n.failed {
-                        None => "Ready",
-                        Some(kubesched_core::model::Readiness::Unreachable) => "Unreachable",
-                        Some(_) => "NotReady",
-                    }
-                    .into(),
-                    cordoned: info.node.unschedulable,
-                    pods: info.pods.len(),
-                    cpu_percent: pct(info.requested.cpu as f64, a.cpu as f64),
-                    memory_percent: pct(info.requested.memory as f64, a.memory as f64),
-                    gpus: (gpus > 0).then_some(gpus),
-                    gpus_used: (gpus > 0).then(|| info.requested.scalar(Sym::NVIDIA_GPU)),
-                }
-            })
-            .collect();
+        let nodes = self.node_states();
         Report {
             api_version: crate::scenario::API_VERSION.into(),
             kind: crate::report::REPORT_KIND.into(),
@@ -289,6 +293,7 @@ impl Engine<'_> {
             pods,
             nodes,
             series: self.samples,
+            checkpoints: self.checkpoints,
             warnings: self.warnings,
         }
     }

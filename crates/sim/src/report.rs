@@ -211,7 +211,19 @@ pub struct Report {
     pub pods: Vec<PodState>,
     pub nodes: Vec<NodeState>,
     pub series: Vec<Sample>,
+    /// Every node's state at the scenario's `checkpoints`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checkpoints: Vec<Checkpoint>,
     pub warnings: Vec<String>,
+}
+
+/// The nodes at one of the scenario's checkpoints (after everything due at that instant).
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Checkpoint {
+    pub at: f64,
+    pub time: String,
+    pub nodes: Vec<NodeState>,
 }
 
 /// A metric side by side.
@@ -570,6 +582,29 @@ fn nodes_table(nodes: &[NodeState], limit: usize) -> String {
     out
 }
 
+/// GPU nodes side by side, used/total, with their status when not Ready.
+fn gpu_table(title: &str, a: &[NodeState], b: &[NodeState], configs: &[String; 2]) -> String {
+    let gpu_nodes: Vec<&NodeState> = a.iter().filter(|n| n.gpus.is_some_and(|g| g > 0)).collect();
+    if gpu_nodes.is_empty() || gpu_nodes.len() > 40 {
+        return String::new();
+    }
+    let mut t =
+        tables::table(&["GPU NODE", &format!("{} (used/total)", configs[0]), &format!("{} (used/total)", configs[1])]);
+    let cell = |s: &NodeState| {
+        let mut v = format!("{}/{}", s.gpus_used.unwrap_or(0), s.gpus.unwrap_or(0));
+        if s.status != "Ready" {
+            v.push_str(&format!(" {}", s.status));
+        }
+        v
+    };
+    for n in gpu_nodes {
+        let other = b.iter().find(|m| m.node == n.node);
+        t.add_row(vec![n.node.clone(), cell(n), other.map(cell).unwrap_or_default()]);
+    }
+    tables::right(&mut t, &[1, 2]);
+    format!("\n{title}\n{t}\n")
+}
+
 /// The comparison for people: one table, A vs B, then the pods placed differently.
 pub fn comparison_table(c: &Comparison, diff_limit: usize) -> String {
     let mut out = format!("Scenario {} — seed {}, simulated until {}\n\n", c.scenario, c.seed, c.a.end);
@@ -579,27 +614,16 @@ pub fn comparison_table(c: &Comparison, diff_limit: usize) -> String {
     }
     tables::right(&mut t, &[1, 2]);
     out.push_str(&format!("{t}\n"));
-    // GPU nodes side by side: free GPUs per node.
-    let gpu_nodes: Vec<&NodeState> = c.a.nodes.iter().filter(|n| n.gpus.is_some_and(|g| g > 0)).collect();
-    if !gpu_nodes.is_empty() && gpu_nodes.len() <= 40 {
-        let mut t = tables::table(&[
-            "GPU NODE",
-            &format!("{} (used/total)", c.configurations[0]),
-            &format!("{} (used/total)", c.configurations[1]),
-        ]);
-        for n in gpu_nodes {
-            let other = c.b.nodes.iter().find(|m| m.node == n.node);
-            let cell = |s: &NodeState| {
-                let mut v = format!("{}/{}", s.gpus_used.unwrap_or(0), s.gpus.unwrap_or(0));
-                if s.status != "Ready" {
-                    v.push_str(&format!(" {}", s.status));
-                }
-                v
-            };
-            t.add_row(vec![n.node.clone(), cell(n), other.map(cell).unwrap_or_default()]);
-        }
-        tables::right(&mut t, &[1, 2]);
-        out.push_str(&format!("\nGPUS AT END\n{t}\n"));
+    // GPU nodes side by side: at each checkpoint, then at the end.
+    let mut views: Vec<(String, &[NodeState], &[NodeState])> =
+        c.a.checkpoints
+            .iter()
+            .zip(&c.b.checkpoints)
+            .map(|(x, y)| (format!("GPUS AT {}", x.time), x.nodes.as_slice(), y.nodes.as_slice()))
+            .collect();
+    views.push(("GPUS AT END".to_string(), c.a.nodes.as_slice(), c.b.nodes.as_slice()));
+    for (title, a_nodes, b_nodes) in views {
+        out.push_str(&gpu_table(&title, a_nodes, b_nodes, &c.configurations));
     }
     out.push_str(&format!("\nPODS PLACED DIFFERENTLY ({})\n", c.placed_differently.len()));
     if !c.placed_differently.is_empty() {

@@ -258,6 +258,8 @@ pub struct Scenario {
     pub duration: Option<Millis>,
     pub node_monitor_grace_period: Millis,
     pub sample_interval: Millis,
+    /// Times at which every node's state is recorded (`checkpoints` in the report).
+    pub checkpoints: Vec<Millis>,
     pub timing: Timing,
     pub pop_from_backoff_q: bool,
     /// The starting cluster, through the same loader as `kubesched schedule`.
@@ -542,6 +544,7 @@ impl<'a> Parser<'a> {
             "duration",
             "nodeMonitorGracePeriod",
             "sampleInterval",
+            "checkpoints",
             "timing",
             "queue",
             "cluster",
@@ -573,6 +576,20 @@ impl<'a> Parser<'a> {
             } else {
                 sample_interval = v;
             }
+        }
+        let mut checkpoints = Vec::new();
+        if let Some(n) = sget("checkpoints") {
+            let cp = key(&sp, "checkpoints");
+            match &n.value {
+                Value::Seq(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        checkpoints.extend(self.duration(item, &cp.index(i)));
+                    }
+                }
+                _ => self.error(&cp, format!("invalid type: {}, expected a list of times", n.type_name())),
+            }
+            checkpoints.sort_unstable();
+            checkpoints.dedup();
         }
         let mut timing = Timing::default();
         if let Some(n) = sget("timing") {
@@ -622,6 +639,7 @@ impl<'a> Parser<'a> {
             duration,
             node_monitor_grace_period: grace,
             sample_interval,
+            checkpoints,
             timing,
             pop_from_backoff_q,
             cluster,
@@ -1590,7 +1608,7 @@ mod tests {
         assert_eq!(
             errors(text),
             [
-                "s.yaml: document 1 (Scenario scenario), line 4: spec.seeds: unknown field \"seeds\" (expected one of: seed, duration, nodeMonitorGracePeriod, sampleInterval, timing, queue, cluster, scheduler, compare, events)",
+                "s.yaml: document 1 (Scenario scenario), line 4: spec.seeds: unknown field \"seeds\" (expected one of: seed, duration, nodeMonitorGracePeriod, sampleInterval, checkpoints, timing, queue, cluster, scheduler, compare, events)",
                 "s.yaml: document 1 (Scenario scenario), line 6: spec.events[0].at: Required value: when the event happens (30s, 5m, 1h30m)",
                 "s.yaml: document 1 (Scenario scenario), line 9: spec.events[1].uncordon: one event type per event: split it into two events",
             ]

@@ -470,6 +470,16 @@ fn the_demo_tells_its_story_and_is_deterministic() {
     // Packing: they run and succeed.
     assert_eq!(packed.summary.pending_by_gpus.get("4"), None);
     assert_eq!(packed.summary.pods_succeeded, 3);
+    // The 5m checkpoint: spread, every GPU node has one or two free GPUs; packed, whole nodes.
+    let free_at_5m = |r: &Report| -> Vec<i64> {
+        r.checkpoints[0].nodes.iter().filter_map(|n| Some(n.gpus? - n.gpus_used?)).collect()
+    };
+    assert_eq!(spread.checkpoints[0].time, "5m");
+    assert!(free_at_5m(spread).iter().all(|&f| f == 1 || f == 2), "{:?}", free_at_5m(spread));
+    assert_eq!(free_at_5m(spread).iter().sum::<i64>(), 14);
+    let mut packed_free = free_at_5m(packed);
+    packed_free.sort_unstable();
+    assert_eq!(packed_free, [0, 0, 0, 0, 0, 0, 6, 8]);
     // Before the training pods arrive (the 10m sample), every spread GPU node has one or two free.
     let at_10m = |r: &Report| r.series.iter().find(|s| s.time == "10m").map(|s| s.gpu_slots.clone()).expect("sample");
     assert_eq!(at_10m(spread).get("4"), Some(&0));
