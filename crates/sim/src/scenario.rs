@@ -595,7 +595,7 @@ impl<'a> Parser<'a> {
         if let Some(n) = sget("timing") {
             let tp = key(&sp, "timing");
             if let Some(te) = self.fields(n, &tp, &["schedulingCycle", "binding"]) {
-                for e in te {
+                for e in te.iter().filter(|e| matches!(e.key.as_str(), "schedulingCycle" | "binding")) {
                     let v = self.duration(&e.value, &key(&tp, &e.key));
                     match (e.key.as_str(), v) {
                         ("schedulingCycle", Some(v)) => timing.scheduling_cycle = v,
@@ -609,7 +609,7 @@ impl<'a> Parser<'a> {
         if let Some(n) = sget("queue") {
             let qp = key(&sp, "queue");
             if let Some(qe) = self.fields(n, &qp, &["popFromBackoffQ"]) {
-                for e in qe {
+                for e in qe.iter().filter(|e| e.key == "popFromBackoffQ") {
                     if let Some(b) = self.boolean(&e.value, &key(&qp, &e.key)) {
                         pop_from_backoff_q = b;
                     }
@@ -778,7 +778,17 @@ impl<'a> Parser<'a> {
                             label.get_or_insert_with(|| "inline".into());
                             loaded = Some(c);
                         }
-                        Err(errs) => self.errors.extend(errs),
+                        Err(errs) => {
+                            // Field paths of the embedded configuration, from the scenario's root.
+                            let prefix = key(path, "configuration").to_string();
+                            self.errors.extend(errs.into_iter().map(|mut e| {
+                                e.field = Some(match e.field.take() {
+                                    Some(f) => format!("{prefix}.{f}"),
+                                    None => prefix.clone(),
+                                });
+                                e
+                            }));
+                        }
                     }
                 }
                 _ => {}
@@ -1169,6 +1179,7 @@ impl<'a> Parser<'a> {
             Value::Seq(items) => items.iter().enumerate().map(|(i, n)| (p.index(i), n)).collect(),
             _ => vec![(p.clone(), v)],
         };
+        let before = self.errors.len();
         let mut decoded = Decoded::default();
         for (ip, item) in items {
             match &item.value {
@@ -1198,7 +1209,6 @@ impl<'a> Parser<'a> {
                 if r.kind.is_empty() { "(no kind)" } else { &r.kind }
             )
         }));
-        let before = self.errors.len();
         self.errors.append(&mut decoded.errors);
         for o in &mut decoded.objects {
             normalize_identity(o);
