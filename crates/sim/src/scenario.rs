@@ -1645,7 +1645,7 @@ mod tests {
         let errs = errors(text);
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert!(
-            errs[0].contains("line 8: podInitialBackoffSeconds: Invalid value: 0: must be greater than 0"),
+            errs[0].contains("line 8: spec.scheduler.configuration.podInitialBackoffSeconds: Invalid value: 0: must be greater than 0"),
             "{errs:?}"
         );
     }
