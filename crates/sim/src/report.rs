@@ -490,7 +490,18 @@ fn timeline_lines(r: &Report, limit: usize) -> (Vec<[String; 4]>, usize) {
                 (e.event.clone(), object, details.join(": "))
             }
         };
-        lines.push([e.time.clone(), event, object, details]);
+        // The same thing happening to several pods at once (three pods failing with the same
+        // message, a node's pods evicted together) is one line.
+        match lines.last_mut() {
+            Some(last) if last[0] == e.time && last[1] == event && last[3] == details && !details.is_empty() => {
+                let (first, n) = match last[2].rsplit_once(" +") {
+                    Some((first, n)) => (first.to_string(), n.parse::<usize>().unwrap_or(1)),
+                    None => (last[2].clone(), 0),
+                };
+                last[2] = format!("{first} +{}", n + 1);
+            }
+            _ => lines.push([e.time.clone(), event, object, details]),
+        }
         i += 1;
     }
     let total = lines.len();
