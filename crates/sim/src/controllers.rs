@@ -456,11 +456,9 @@ impl Engine<'_> {
         None
     }
 
+    /// A pod changed (created, running, finished, deleted): its controller reconciles.
     pub(crate) fn owner_changed(&mut self, pod: PodIdx) {
         let owner = self.pods[pod as usize].owner;
-        if self.pods[pod as usize].phase == Phase::Succeeded && !self.pods[pod as usize].deleted {
-            // Counted once, when it succeeds.
-        }
         self.ctrl.touch(owner);
     }
 

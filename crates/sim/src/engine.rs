@@ -616,8 +616,7 @@ impl<'s> Engine<'s> {
             }
             Action::Uncordon(n) => {
                 let Some(ni) = self.node_index(&n) else { return self.not_found(&format!("Node {n}")) };
-                if let Some(d) = self.nodes[ni].drain.take() {
-                    let _ = d;
+                if self.nodes[ni].drain.take().is_some() {
                     self.log_node("DrainCancelled", ni, Some("uncordoned while draining".into()));
                 }
                 self.cordon(ni, false);
