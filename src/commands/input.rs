@@ -2,12 +2,15 @@
 //! the scheduler configuration, with every error reported before anything runs.
 
 use anyhow::Result;
+use kubesched_autoscale::{Autoscaler, Options as AutoscaleOptions};
 use kubesched_core::framework::build_profiles;
+use kubesched_core::model::Pod;
 use kubesched_core::plugins::registry;
 use kubesched_core::schedule::Scheduler;
-use kubesched_fargate::{FargateProfile, FargateWebhook, LoggingConfig, is_profile_document, profiles_from_value};
+use kubesched_fargate::{FargateProfile, FargateWebhook, LoggingConfig};
 use kubesched_k8s::admission::AdmissionChain;
 use kubesched_k8s::{Cluster, Input, LoadOptions};
+use kubesched_sim::cloud;
 use std::sync::Arc;
 
 /// The embedded example: a small cluster and pending pods showing the main constraints.
@@ -21,6 +24,11 @@ pub struct Loaded {
     pub scheduler: Scheduler,
     /// Fargate profiles found in the input, with the logging configuration they apply.
     pub fargate: Option<Fargate>,
+    /// NodePools in the input (or `--auto-mode`): the autoscaler, with the profile of the
+    /// default scheduler as its filters.
+    pub autoscaler: Option<Autoscaler>,
+    /// One pod per DaemonSet of the input (the overhead of every new node).
+    pub daemonsets: Vec<Arc<Pod>>,
 }
 
 pub struct Fargate {
@@ -28,21 +36,24 @@ pub struct Fargate {
     pub logging: LoggingConfig,
 }
 
-/// Kinds other crates take from the loader's raw documents (the aws CLI JSON has no kind).
-const CLAIMED_KINDS: &[&str] = &["ClusterConfig", "FargateProfile", ""];
-
 /// Loads `files` (or the demo) and `config`. Prints every error to stderr and returns `None`
 /// when there were any; prints warnings and carries on otherwise.
-pub fn load(files: &[String], config: Option<&str>, seed: u64) -> Result<Option<Loaded>> {
-    load_with(files, config, seed, true)
+pub fn load(files: &[String], config: Option<&str>, seed: u64, auto_mode: bool) -> Result<Option<Loaded>> {
+    load_with(files, config, seed, true, auto_mode)
 }
 
 /// Like [`load`], but pods are left as created: `fargate check` admits copies itself.
 pub fn load_for_fargate_check(files: &[String]) -> Result<Option<Loaded>> {
-    load_with(files, None, 0, false)
+    load_with(files, None, 0, false, false)
 }
 
-fn load_with(files: &[String], config: Option<&str>, seed: u64, fargate_webhook: bool) -> Result<Option<Loaded>> {
+fn load_with(
+    files: &[String],
+    config: Option<&str>,
+    seed: u64,
+    fargate_webhook: bool,
+    auto_mode: bool,
+) -> Result<Option<Loaded>> {
     let mut errors: Vec<String> = Vec::new();
     let mut inputs = Vec::new();
     if files.is_empty() {
@@ -57,7 +68,11 @@ fn load_with(files: &[String], config: Option<&str>, seed: u64, fargate_webhook:
     let (sources, io_errors) = kubesched_k8s::input::read_sources(&inputs);
     errors.extend(io_errors.iter().map(|e| e.to_string()));
     let decoded = kubesched_k8s::decode::decode_sources(&sources);
-    let fargate = fargate_setup(&decoded, &mut errors);
+    let (fargate, fargate_errors) = cloud::fargate_setup(&decoded);
+    errors.extend(fargate_errors.iter().map(|e| e.to_string()));
+    let fargate = fargate.map(|f| Fargate { profiles: f.profiles, logging: f.logging });
+    let (autoscaling, autoscaling_errors) = cloud::read_autoscaling(&decoded.raw);
+    errors.extend(autoscaling_errors.iter().map(|e| e.to_string()));
     let mut admission = AdmissionChain::standard();
     if let Some(f) = fargate.as_ref().filter(|_| fargate_webhook) {
         admission.push(Arc::new(FargateWebhook { profiles: f.profiles.clone(), logging: f.logging.clone() }));
@@ -88,6 +103,23 @@ fn load_with(files: &[String], config: Option<&str>, seed: u64, fargate_webhook:
             None
         }
     };
+    let mut autoscaler = None;
+    if let Some(profiles) = &profiles
+        && (auto_mode || !autoscaling.node_pools.is_empty())
+        && errors.is_empty()
+    {
+        let default = profiles
+            .iter()
+            .find(|p| p.scheduler_name == kubesched_core::Sym::DEFAULT_SCHEDULER)
+            .or(profiles.first())
+            .cloned()
+            .unwrap_or_else(kubesched_autoscale::default_profile);
+        let options = AutoscaleOptions { auto_mode_builtins: auto_mode, seed, ..AutoscaleOptions::default() };
+        match cloud::autoscaler(&autoscaling, &cluster.raw, default, options) {
+            Ok(a) => autoscaler = Some(a),
+            Err(errs) => errors.extend(errs.iter().map(|e| e.to_string())),
+        }
+    }
     if !errors.is_empty() {
         for e in &errors {
             eprintln!("error: {e}");
@@ -95,41 +127,25 @@ fn load_with(files: &[String], config: Option<&str>, seed: u64, fargate_webhook:
         eprintln!("{} error(s); nothing was scheduled", errors.len());
         return Ok(None);
     }
-    for w in cluster.warnings.iter().chain(cluster.unclaimed_kind_warnings(CLAIMED_KINDS).iter()) {
+    let autoscaler_warnings = autoscaler.iter().flat_map(|a| a.warnings.iter().cloned());
+    let warnings: Vec<String> = cluster
+        .warnings
+        .iter()
+        .cloned()
+        .chain(autoscaling.warnings.iter().cloned())
+        .chain(autoscaler_warnings)
+        .chain(cluster.unclaimed_kind_warnings(cloud::CLAIMED_KINDS))
+        .collect();
+    for w in &warnings {
         eprintln!("warning: {w}");
     }
     let Some(profiles) = profiles else { return Ok(None) };
     let scheduler = Scheduler::new(profiles, config.percentage_of_nodes_to_score.unwrap_or(0), seed);
-    Ok(Some(Loaded { cluster, scheduler, fargate }))
-}
-
-/// Fargate profiles (eksctl ClusterConfig, ACK FargateProfile, `aws eks describe-fargate-profile`
-/// JSON) and the `aws-observability/aws-logging` ConfigMap, if the input has any profile.
-fn fargate_setup(decoded: &kubesched_k8s::Decoded, errors: &mut Vec<String>) -> Option<Fargate> {
-    let mut profiles = Vec::new();
-    for doc in decoded.raw.iter().filter(|d| is_profile_document(&d.value)) {
-        match profiles_from_value(&doc.value, &doc.source.to_string()) {
-            Ok(mut p) => profiles.append(&mut p),
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    if profiles.is_empty() {
-        return None;
-    }
-    let configmaps: Vec<k8s_openapi::api::core::v1::ConfigMap> = decoded
-        .raw
-        .iter()
-        .filter(|d| d.kind == "ConfigMap")
-        .filter_map(|d| serde_json::from_value(d.value.clone()).ok())
-        .collect();
-    let namespaces: Vec<k8s_openapi::api::core::v1::Namespace> = decoded
-        .objects
-        .iter()
-        .filter_map(|o| match &o.object {
-            kubesched_k8s::Object::Namespace(ns) => Some((**ns).clone()),
-            _ => None,
-        })
-        .collect();
-    let logging = LoggingConfig::find(&configmaps, &namespaces);
-    Some(Fargate { profiles, logging })
+    let daemonsets = if autoscaler.is_some() {
+        let dss: Vec<&k8s_openapi::api::apps::v1::DaemonSet> = cluster.daemon_sets.iter().map(|d| &*d.object).collect();
+        cloud::daemonset_pods(&dss, &cluster.priority_classes)
+    } else {
+        Vec::new()
+    };
+    Ok(Some(Loaded { cluster, scheduler, fargate, autoscaler, daemonsets }))
 }

@@ -1,9 +1,13 @@
 //! `kubesched schedule`: place pending pods as kube-scheduler would. Pods that a Fargate profile
-//! took go to fargate-scheduler instead, each onto its own node.
+//! took go to fargate-scheduler instead, each onto its own node. With NodePools in the input (or
+//! `--auto-mode`), pods the scheduler finds no room for get NodeClaims planned by the autoscaler
+//! (Karpenter's provisioning over the core's filters); the claims' nodes join the cluster and the
+//! scheduler places those pods again, onto them or wherever it prefers.
 
 use super::input::{self, Fargate, Loaded};
 use anyhow::Result;
-use kubesched_core::batch::{account_bound_pods, schedule_pending};
+use kubesched_autoscale::{Autoscaler, ClusterView, PlannedNodeClaim};
+use kubesched_core::batch::{Decision, DecisionKind, account_bound_pods, schedule_pending};
 use kubesched_core::gpu;
 use kubesched_core::gpu::frag::{DEFAULT_POPULARITY_THRESHOLD, TargetWorkload, TaskShape, cluster_metrics};
 use kubesched_core::intern::Sym;
@@ -37,10 +41,27 @@ pub struct Args {
     /// AWS region of Fargate profiles whose input names none (for prices and node names).
     #[arg(long, default_value = "us-east-1")]
     region: String,
+    /// EKS Auto Mode: add the built-in `general-purpose` and `system` NodePools (and the
+    /// `default` NodeClass) to the input's own; pods that fit nowhere get planned NodeClaims.
+    #[arg(long)]
+    auto_mode: bool,
+}
+
+/// The `schedule` document: the `{"pods": [...]}` contract, plus `nodeClaims` when the
+/// autoscaler planned any.
+fn document(doc: &ScheduleDocument, claims: &[Claim]) -> serde_json::Value {
+    let mut v = serde_json::to_value(doc).unwrap_or(serde_json::Value::Null);
+    if let Some(map) = v.as_object_mut()
+        && !claims.is_empty()
+    {
+        map.insert("nodeClaims".into(), claims.iter().map(Claim::to_json).collect());
+    }
+    v
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let Some(Loaded { cluster, mut scheduler, fargate }) = input::load(&args.files, args.config.as_deref(), args.seed)?
+    let Some(Loaded { cluster, mut scheduler, fargate, autoscaler, daemonsets }) =
+        input::load(&args.files, args.config.as_deref(), args.seed, args.auto_mode)?
     else {
         return Ok(ExitCode::from(2));
     };
@@ -67,15 +88,26 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let decisions =
         schedule_pending(&mut scheduler, &mut snapshot, for_kube.into_iter().map(|(_, m)| m.clone()).collect());
+    let first = entries.len();
     entries.extend(decisions.iter().map(PodEntry::from_decision));
+    let claims = match &autoscaler {
+        Some(auto) => provision(auto, &daemonsets, &mut scheduler, &mut snapshot, &decisions, &mut entries[first..]),
+        None => Vec::new(),
+    };
     add_gpu_devices(&mut entries, &snapshot);
 
     let gpu = gpu_summary(&snapshot, &models);
     let doc = ScheduleDocument { pods: entries, gpu };
     let out = match args.output {
-        Format::Json => to_json(&doc),
-        Format::Yaml => to_yaml(&doc),
-        Format::Table => kubesched_report::table::schedule(&doc),
+        Format::Json => to_json(&document(&doc, &claims)),
+        Format::Yaml => to_yaml(&document(&doc, &claims)),
+        Format::Table => {
+            let mut t = kubesched_report::table::schedule(&doc);
+            if autoscaler.is_some() {
+                t.push_str(&claims_table(&claims));
+            }
+            t
+        }
     };
     print!("{out}");
     Ok(ExitCode::SUCCESS)
@@ -174,4 +206,121 @@ fn schedule_on_fargate(
         entries.push(entry);
     }
     Ok(entries)
+}
+
+/// A NodeClaim the autoscaler planned, and the pods the scheduler then put on its node.
+struct Claim {
+    planned: PlannedNodeClaim,
+    pods: Vec<String>,
+}
+
+impl Claim {
+    /// `{name, nodePool, instanceType, capacityType, zone, hourlyPrice, pods, plannedPods,
+    /// daemonSetPods, instanceTypeOptions, requirements, reason}`; `pods` are the pods the
+    /// scheduler placed on the claim's node, `plannedPods` those Karpenter planned there.
+    fn to_json(&self) -> serde_json::Value {
+        let c = &self.planned;
+        let planned: Vec<String> = c.pods.iter().map(|p| p.key()).collect();
+        let daemons: Vec<String> = c.daemonset_pods.iter().map(|p| p.key()).collect();
+        serde_json::json!({
+            "name": c.name,
+            "nodePool": c.node_pool,
+            "instanceType": c.instance_type,
+            "capacityType": c.capacity_type.as_str(),
+            "zone": c.zone,
+            "hourlyPrice": money(c.hourly_price),
+            "pods": self.pods,
+            "plannedPods": planned,
+            "daemonSetPods": daemons,
+            "instanceTypeOptions": c.instance_type_options,
+            "requirements": c.requirements,
+            "reason": c.reason,
+        })
+    }
+}
+
+/// Dollars as a JSON number (exact to the micro-dollar).
+fn money(m: kubesched_autoscale::Money) -> serde_json::Value {
+    serde_json::Number::from_f64(m.micros() as f64 / 1e6).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
+/// Karpenter's provisioning for the pods the scheduler found no room for (not those nominated
+/// by preemption): NodeClaims are planned through the core's filters, their nodes join the
+/// cluster initialized (with the DaemonSet pods the filters put there), and the scheduler
+/// places the pods again. `entries` are the decisions' entries, in order; they are replaced by
+/// the second pass's decisions.
+fn provision(
+    auto: &Autoscaler,
+    daemonsets: &[Arc<Pod>],
+    scheduler: &mut kubesched_core::schedule::Scheduler,
+    snapshot: &mut Snapshot,
+    decisions: &[Decision],
+    entries: &mut [PodEntry],
+) -> Vec<Claim> {
+    let pending: Vec<Arc<Pod>> = decisions
+        .iter()
+        .filter(|d| matches!(d.kind, DecisionKind::Unschedulable { .. }) && d.nominated_node.is_none())
+        .map(|d| d.pod.clone())
+        .collect();
+    if pending.is_empty() {
+        return Vec::new();
+    }
+    let view = ClusterView { snapshot, managed: &[], daemonsets };
+    let plan = auto.provision(&view, pending.clone());
+    for c in &plan.node_claims {
+        let mut bare = c.clone();
+        bare.pods.clear();
+        bare.launch_into(snapshot);
+    }
+    let again = schedule_pending(scheduler, snapshot, pending);
+    let mut claims: Vec<Claim> =
+        plan.node_claims.into_iter().map(|planned| Claim { planned, pods: Vec::new() }).collect();
+    for d in &again {
+        let key = d.pod.key();
+        let Some(i) = entries.iter().position(|e| e.pod == key) else { continue };
+        let mut entry = PodEntry::from_decision(d);
+        if let DecisionKind::Scheduled { node } = &d.kind
+            && let Some(c) = claims.iter_mut().find(|c| c.planned.name == node.as_str())
+        {
+            c.pods.push(key.clone());
+            entry.extra.insert("nodeClaim".into(), serde_json::json!(c.planned.name));
+        }
+        if let Some((_, why)) = plan.errors.iter().find(|(p, _)| p.key() == key) {
+            entry.extra.insert("autoscaler".into(), serde_json::json!(format!("no NodeClaim: {why}")));
+        }
+        entries[i] = entry;
+    }
+    claims
+}
+
+/// The planned NodeClaims for people, with the total $/hour.
+fn claims_table(claims: &[Claim]) -> String {
+    use comfy_table::presets::NOTHING;
+    let mut t = comfy_table::Table::new();
+    t.load_style(NOTHING).set_header(vec![
+        "NODECLAIM",
+        "NODEPOOL",
+        "INSTANCE TYPE",
+        "CAPACITY",
+        "ZONE",
+        "$/HOUR",
+        "PODS",
+    ]);
+    for c in claims {
+        let p = &c.planned;
+        t.add_row(vec![
+            p.name.clone(),
+            p.node_pool.clone(),
+            p.instance_type.clone(),
+            p.capacity_type.as_str().to_string(),
+            p.zone.clone(),
+            p.hourly_price.to_string(),
+            c.pods.len().to_string(),
+        ]);
+    }
+    let total: kubesched_autoscale::Money = claims.iter().map(|c| c.planned.hourly_price).sum();
+    if claims.is_empty() {
+        return "\nNODECLAIMS: none needed\n".to_string();
+    }
+    format!("\nNODECLAIMS ({}, {total}/hour)\n{t}\n", claims.len())
 }

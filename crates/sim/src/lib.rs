@@ -68,6 +68,7 @@
 
 pub mod actor;
 pub mod bench;
+pub mod cloud;
 pub mod controllers;
 pub mod demo;
 pub mod engine;
