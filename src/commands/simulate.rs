@@ -30,6 +30,10 @@ pub struct Args {
     /// Timeline lines shown in table output.
     #[arg(long, default_value_t = 80)]
     timeline: usize,
+    /// EKS Auto Mode: the built-in `general-purpose` and `system` NodePools provision nodes
+    /// (the scenario's `spec.autoMode: true`).
+    #[arg(long)]
+    auto_mode: bool,
 }
 
 fn print_errors(errs: &[kubesched_k8s::LoadError]) -> ExitCode {
@@ -49,10 +53,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(path) => kubesched_sim::load_file(path, args.seed),
         None => kubesched_sim::demo::scenario(args.seed),
     };
-    let scenario = match scenario {
+    let mut scenario = match scenario {
         Ok(s) => s,
         Err(errs) => return Ok(print_errors(&errs)),
     };
+    scenario.auto_mode |= args.auto_mode;
     let compare = match &args.compare {
         None => None,
         Some(path) => {

@@ -8,9 +8,11 @@
 //! actor that wants a placement decision calls the core like everyone else.
 
 use crate::engine::{Engine, Ev, Phase};
+use crate::report::{AutoscalingReport, FargateReport};
 use crate::time::Millis;
+use k8s_openapi::api::core::v1::Pod as K8sPod;
 use kubesched_core::Sym;
-use kubesched_core::model::{Node, Pod};
+use kubesched_core::model::{Node, Pod, Taint};
 use kubesched_core::snapshot::Snapshot;
 use std::sync::Arc;
 
@@ -48,6 +50,35 @@ pub enum Notice {
     NodeRecovered {
         node: String,
     },
+    /// A drain (a scenario `drain` or an actor's [`ActorCx::drain_node`]) evicted every pod.
+    DrainCompleted {
+        node: String,
+    },
+    /// NodePools or node classes were applied on the timeline: indices into
+    /// [`crate::Scenario::cloud`].
+    CloudApplied {
+        documents: Vec<usize>,
+    },
+}
+
+/// A span during which something was billed at `hourly` dollars (a node from launch to
+/// deletion, a Fargate pod's micro-VM), for the cost series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Charge {
+    pub start: Millis,
+    /// `None`: still running at the end.
+    pub end: Option<Millis>,
+    pub hourly: f64,
+    /// Counts as a node the autoscaler manages (for `managedNodes` in the series).
+    pub managed_node: bool,
+}
+
+/// What an actor adds to the report at the end of a run.
+#[derive(Clone, Debug, Default)]
+pub struct ActorOutput {
+    pub autoscaling: Option<AutoscalingReport>,
+    pub fargate: Option<FargateReport>,
+    pub charges: Vec<Charge>,
 }
 
 /// A participant of the simulation besides the scheduler and the built-in controllers.
@@ -60,9 +91,13 @@ pub trait Actor {
     fn notice(&mut self, cx: &mut ActorCx<'_, '_>, notice: &Notice) {
         let _ = (cx, notice);
     }
-    /// A timer set with [`ActorCx::set_timer`] fired.
+    /// A timer set with [`ActorCx::set_timer`] or [`ActorCx::set_background_timer`] fired.
     fn timer(&mut self, cx: &mut ActorCx<'_, '_>, token: u64) {
         let _ = (cx, token);
+    }
+    /// The run is over: what the actor adds to the report.
+    fn finish(&mut self, cx: &mut ActorCx<'_, '_>, out: &mut ActorOutput) {
+        let _ = (cx, out);
     }
 }
 
@@ -70,7 +105,10 @@ pub trait Actor {
 #[derive(Clone, Debug)]
 pub struct PodView {
     pub key: String,
+    /// The API object, as admitted.
+    pub object: Arc<K8sPod>,
     pub model: Arc<Pod>,
+    pub created_at: Millis,
     pub bound: bool,
     pub node: Option<String>,
     /// Served by a profile of the simulated scheduler.
@@ -102,7 +140,9 @@ impl<'a, 's> ActorCx<'a, 's> {
         let p = &self.engine.pods[i];
         PodView {
             key: p.key.clone(),
+            object: p.object.clone(),
             model: p.model.clone(),
+            created_at: p.created_at,
             bound: p.node.is_some(),
             node: p.node.map(|n| n.to_string()),
             queued: p.profile.is_some(),
@@ -129,6 +169,49 @@ impl<'a, 's> ActorCx<'a, 's> {
     pub fn set_timer(&mut self, after: Millis, token: u64) {
         let at = self.engine.now + after;
         self.engine.push(at, Ev::ActorTimer { actor: self.actor, token });
+    }
+
+    /// Like [`Self::set_timer`], for periodic work (a controller's poll loop): such a timer does
+    /// not keep a run without a duration going.
+    pub fn set_background_timer(&mut self, after: Millis, token: u64) {
+        let at = self.engine.now + after;
+        self.engine.push(at, Ev::ActorBackground { actor: self.actor, token });
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &crate::Scenario {
+        self.engine.scenario
+    }
+
+    /// One pod per live DaemonSet: its template as the DaemonSet controller creates it, not
+    /// bound (see [`crate::cloud::daemonset_pods`]).
+    pub fn daemonset_pods(&self) -> Vec<Arc<Pod>> {
+        let dss: Vec<&k8s_openapi::api::apps::v1::DaemonSet> =
+            self.engine.ctrl.dss.iter().filter(|d| !d.deleted).map(|d| &d.obj).collect();
+        crate::cloud::daemonset_pods(&dss, &self.engine.priority_classes)
+    }
+
+    /// A registered node becomes Ready: its object is replaced by `node` (whose readiness is
+    /// Ready, the kubelet's not-ready taint and startup taints gone) and the node lifecycle
+    /// state is cleared. False when there is no such node.
+    pub fn node_ready(&mut self, node: Node) -> bool {
+        let Some(ni) = self.engine.live_node_index(node.name) else { return false };
+        let name = self.engine.actor_name(self.actor);
+        self.engine.mark_ready(ni, node);
+        if let Some(last) = self.engine.log.last_mut() {
+            last.actor = Some(name);
+        }
+        true
+    }
+
+    /// Taints the node (`taint`, e.g. `karpenter.sh/disrupted:NoSchedule`) and drains it through
+    /// the eviction API, PodDisruptionBudgets respected and refused evictions retried every 5 s,
+    /// DaemonSet pods left; [`Notice::DrainCompleted`] follows. False when there is no such node.
+    pub fn drain_node(&mut self, name: &str, taint: Option<Taint>) -> bool {
+        let Some(ni) = Sym::lookup(name).and_then(|s| self.engine.live_node_index(s)) else { return false };
+        let actor = self.engine.actor_name(self.actor);
+        self.engine.start_drain(ni, None, taint, Some(actor));
+        true
     }
 
     /// Adds (or updates) a node now.
@@ -171,10 +254,24 @@ impl<'a, 's> ActorCx<'a, 's> {
         self.engine.bind_direct(i, Sym::new(node), Some(name))
     }
 
+    /// Why a pending pod that the actor serves waits (shown as the pod's message in reports).
+    pub fn set_pod_message(&mut self, pod: &str, message: &str) {
+        if let Some(i) = self.engine.find_pod(pod) {
+            self.engine.pods[i as usize].last_message = Some(message.to_string());
+        }
+    }
+
     /// Writes an entry to the event log under the actor's name.
     pub fn record(&mut self, event: &str, message: impl Into<String>) {
+        self.record_about(event, None, None, message);
+    }
+
+    /// Writes an entry about a pod and/or a node to the event log under the actor's name.
+    pub fn record_about(&mut self, event: &str, pod: Option<&str>, node: Option<&str>, message: impl Into<String>) {
         let mut e = self.engine.entry(event);
         e.actor = Some(self.engine.actor_name(self.actor));
+        e.pod = pod.map(str::to_string);
+        e.node = node.map(str::to_string);
         e.message = Some(message.into());
         self.engine.log.push(e);
     }

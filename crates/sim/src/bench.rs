@@ -126,7 +126,13 @@ pub fn scenario(seed: u64, shape: Shape) -> Result<Scenario, String> {
     for i in 0..workloads {
         let at = shape.duration * i as u64 / workloads.max(1) as u64;
         let object = workload(i, &mut rng, shape.per_workload)?;
-        events.push(TimedEvent { at, index: events.len(), line: 0, action: Action::Apply(vec![decoded(i, object)]) });
+        events.push(TimedEvent {
+            at,
+            index: events.len(),
+            line: 0,
+            action: Action::Apply(vec![decoded(i, object)]),
+            cloud: Vec::new(),
+        });
     }
     let mut failing: Vec<usize> = (0..shape.nodes).collect();
     rng.shuffle(&mut failing);
@@ -137,6 +143,7 @@ pub fn scenario(seed: u64, shape: Shape) -> Result<Scenario, String> {
             index: events.len(),
             line: 0,
             action: Action::FailNode { node: format!("node-{n:05}"), condition: Readiness::NotReady },
+            cloud: Vec::new(),
         });
     }
     events.sort_by_key(|e| (e.at, e.index));
@@ -156,6 +163,13 @@ pub fn scenario(seed: u64, shape: Shape) -> Result<Scenario, String> {
         compare: None,
         events,
         warnings: Vec::new(),
+        cloud: Vec::new(),
+        cloud_at_start: Vec::new(),
+        auto_mode: false,
+        autoscaling: Default::default(),
+        fargate: None,
+        fargate_settings: Default::default(),
+        admission: Default::default(),
     })
 }
 

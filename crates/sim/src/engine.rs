@@ -118,19 +118,47 @@ pub struct PdbRec {
 #[derive(Clone, Debug)]
 pub enum Ev {
     Timeline(usize),
-    PodComplete { pod: PodIdx, epoch: u32 },
-    BindDone { pod: PodIdx, epoch: u32 },
-    Evict { pod: PodIdx, epoch: u32 },
-    NoExecute { node: usize, epoch: u32 },
-    DrainRetry { node: usize, epoch: u32 },
-    JobTtl { job: u32 },
+    PodComplete {
+        pod: PodIdx,
+        epoch: u32,
+    },
+    BindDone {
+        pod: PodIdx,
+        epoch: u32,
+    },
+    Evict {
+        pod: PodIdx,
+        epoch: u32,
+    },
+    NoExecute {
+        node: usize,
+        epoch: u32,
+    },
+    DrainRetry {
+        node: usize,
+        epoch: u32,
+    },
+    JobTtl {
+        job: u32,
+    },
     BackoffFlush,
     LeftoverFlush,
     SchedulerFree,
     Sample,
     Checkpoint,
-    ActorTimer { actor: usize, token: u64 },
-    ActorAddNode { actor: usize, node: Box<Node> },
+    ActorTimer {
+        actor: usize,
+        token: u64,
+    },
+    /// A periodic actor timer: does not keep a run going.
+    ActorBackground {
+        actor: usize,
+        token: u64,
+    },
+    ActorAddNode {
+        actor: usize,
+        node: Box<Node>,
+    },
 }
 
 impl Ev {
@@ -145,6 +173,7 @@ impl Ev {
                 | Ev::Sample
                 | Ev::SchedulerFree
                 | Ev::Checkpoint
+                | Ev::ActorBackground { .. }
         )
     }
 }
@@ -254,7 +283,7 @@ impl<'s> Engine<'s> {
             pdb_dirty: true,
             services: scenario.cluster.services.iter().map(|s| (*s.object).clone()).collect(),
             selectors_dirty: false,
-            chain: AdmissionChain::standard(),
+            chain: scenario.admission.clone(),
             priority_classes: scenario.cluster.priority_classes.clone(),
             names: NameGenerator::new(scenario.seed),
             log: Vec::new(),
@@ -349,7 +378,11 @@ impl<'s> Engine<'s> {
         }
         progress(self.now, self.until);
         self.sample();
-        self.report()
+        let out = self.finish_actors();
+        let end = self.now;
+        let mut report = self.report();
+        merge_actor_output(&mut report, out, end);
+        report
     }
 
     fn process_instant(&mut self) {
@@ -499,7 +532,7 @@ impl<'s> Engine<'s> {
                 let next = self.now + self.scenario.sample_interval;
                 self.push(next, Ev::Sample);
             }
-            Ev::ActorTimer { actor, token } => self.actor_timer(actor, token),
+            Ev::ActorTimer { actor, token } | Ev::ActorBackground { actor, token } => self.actor_timer(actor, token),
             Ev::ActorAddNode { actor, node } => {
                 let name = self.actor_name(actor);
                 self.add_node_model(*node, true);
@@ -561,6 +594,15 @@ impl<'s> Engine<'s> {
     }
 
     fn timeline(&mut self, i: usize) {
+        let cloud = self.scenario.events[i].cloud.clone();
+        if !cloud.is_empty() {
+            for &d in &cloud {
+                let mut e = self.entry("Applied");
+                e.object = Some(self.scenario.cloud[d].describe());
+                self.log.push(e);
+            }
+            self.notices.push(Notice::CloudApplied { documents: cloud });
+        }
         let action = self.scenario.events[i].action.clone();
         match action {
             Action::Apply(objects) => {
@@ -623,15 +665,7 @@ impl<'s> Engine<'s> {
             }
             Action::Drain { node, timeout } => {
                 let Some(ni) = self.node_index(&node) else { return self.not_found(&format!("Node {node}")) };
-                self.nodes[ni].drain_gen += 1;
-                let epoch = self.nodes[ni].drain_gen;
-                self.nodes[ni].drain = Some(crate::engine::Drain { started: self.now, timeout, epoch });
-                self.log_node("DrainStarted", ni, timeout.map(|t| format!("timeout {}", format_duration(t))));
-                self.cordon(ni, true);
-                if self.pdb_dirty && !self.pdbs.is_empty() {
-                    self.recompute_pdbs();
-                }
-                self.drain_step(ni);
+                self.start_drain(ni, timeout, None, None);
             }
             Action::Taint { node, key, value, effect } => {
                 let Some(ni) = self.node_index(&node) else { return self.not_found(&format!("Node {node}")) };
@@ -1290,6 +1324,56 @@ impl<'s> Engine<'s> {
 
     // ---- nodes ----
 
+    /// `kubectl drain` (cordon), or an autoscaler's (a NoSchedule `taint` instead of the
+    /// cordon): then evict every pod but DaemonSet pods, retrying refused evictions.
+    pub(crate) fn start_drain(
+        &mut self,
+        ni: usize,
+        timeout: Option<Millis>,
+        taint: Option<Taint>,
+        actor: Option<String>,
+    ) {
+        self.nodes[ni].drain_gen += 1;
+        let epoch = self.nodes[ni].drain_gen;
+        self.nodes[ni].drain = Some(crate::engine::Drain { started: self.now, timeout, epoch });
+        self.log_node("DrainStarted", ni, timeout.map(|t| format!("timeout {}", format_duration(t))));
+        if let Some(a) = &actor
+            && let Some(last) = self.log.last_mut()
+        {
+            last.actor = Some(a.clone());
+        }
+        match taint {
+            None => self.cordon(ni, true),
+            Some(t) => {
+                self.log_node("NodeTainted", ni, Some(format!("{}:{}", t.key, t.effect.as_str())));
+                if let Some(last) = self.log.last_mut() {
+                    last.actor = actor;
+                }
+                self.modify_node(ni, |m| {
+                    m.taints.retain(|x| !(x.key == t.key && x.effect == t.effect));
+                    m.taints.push(t);
+                });
+            }
+        }
+        if self.pdb_dirty && !self.pdbs.is_empty() {
+            self.recompute_pdbs();
+        }
+        self.drain_step(ni);
+    }
+
+    /// The index of a node that exists.
+    pub(crate) fn live_node_index(&self, name: Sym) -> Option<usize> {
+        self.node_by_name.get(&name).copied().filter(|&i| self.nodes[i].id.is_some())
+    }
+
+    /// A node registered NotReady becomes Ready with the object `node`.
+    pub(crate) fn mark_ready(&mut self, ni: usize, node: Node) {
+        self.nodes[ni].failed = None;
+        self.nodes[ni].fail_gen += 1;
+        self.log_node("NodeReady", ni, None);
+        self.modify_node(ni, move |m| *m = node);
+    }
+
     /// Adds a node (or updates an existing one of that name).
     pub fn add_node_model(&mut self, model: Node, log: bool) {
         let name = model.name;
@@ -1613,6 +1697,7 @@ impl<'s> Engine<'s> {
             self.nodes[ni].drain = None;
             let took = format_duration(self.now - drain.started);
             self.log_node("DrainCompleted", ni, Some(format!("in {took}")));
+            self.notices.push(Notice::DrainCompleted { node: self.nodes[ni].name.to_string() });
         }
     }
 
@@ -1712,6 +1797,20 @@ impl<'s> Engine<'s> {
         self.actors = actors;
     }
 
+    /// Each actor's contribution to the report.
+    fn finish_actors(&mut self) -> Vec<crate::actor::ActorOutput> {
+        let mut actors = std::mem::take(&mut self.actors);
+        let mut out = Vec::new();
+        for (i, a) in actors.iter_mut().enumerate() {
+            let mut o = crate::actor::ActorOutput::default();
+            let mut cx = ActorCx::new(self, i);
+            a.finish(&mut cx, &mut o);
+            out.push(o);
+        }
+        self.actors = actors;
+        out
+    }
+
     pub fn actor_name(&self, actor: usize) -> String {
         self.actor_names.get(actor).cloned().unwrap_or_else(|| format!("actor {actor}"))
     }
@@ -1721,6 +1820,60 @@ impl<'s> Engine<'s> {
         let (ns, name) = key.split_once('/')?;
         self.pod_index(ns, name)
     }
+}
+
+/// The actors' sections, the cost series (each sample's $/hour and managed nodes) and the
+/// cost summary.
+fn merge_actor_output(report: &mut Report, outputs: Vec<crate::actor::ActorOutput>, end: Millis) {
+    let mut charges = Vec::new();
+    let mut by_part: (Option<f64>, Option<f64>) = (None, None);
+    for o in outputs {
+        if let Some(a) = o.autoscaling {
+            *by_part.0.get_or_insert(0.0) += a.total_cost;
+            report.autoscaling = Some(a);
+        }
+        if let Some(f) = o.fargate {
+            *by_part.1.get_or_insert(0.0) += f.total_cost;
+            report.fargate = Some(f);
+        }
+        charges.extend(o.charges);
+    }
+    if report.autoscaling.is_none() && report.fargate.is_none() {
+        return;
+    }
+    let at = |t: Millis| -> (f64, usize) {
+        let live = charges.iter().filter(|c| c.start <= t && c.end.is_none_or(|e| e > t));
+        let (mut hourly, mut nodes) = (0.0, 0);
+        for c in live {
+            hourly += c.hourly;
+            nodes += usize::from(c.managed_node);
+        }
+        (round6(hourly), nodes)
+    };
+    let mut peak: f64 = 0.0;
+    for s in &mut report.series {
+        let (h, n) = at((s.at * 1000.0).round() as Millis);
+        s.hourly_cost = Some(h);
+        s.managed_nodes = report.autoscaling.as_ref().map(|_| n);
+        peak = peak.max(h);
+    }
+    // Every instant something started counts for the peak, not only the samples.
+    for c in &charges {
+        peak = peak.max(at(c.start).0);
+    }
+    let (hourly_at_end, _) = at(end);
+    report.cost = Some(crate::report::CostSummary {
+        total: round6(by_part.0.unwrap_or(0.0) + by_part.1.unwrap_or(0.0)),
+        hourly_at_end,
+        peak_hourly: round6(peak),
+        autoscaling: by_part.0.map(round6),
+        fargate: by_part.1.map(round6),
+    });
+}
+
+/// Dollars to the micro-dollar.
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }
 
 /// What an update changed, for the log: `nodeSelector {"disk":"ssd"}; schedulingGates []`.

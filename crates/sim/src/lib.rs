@@ -67,11 +67,13 @@
 //! - [`actor`]: the plug-in point for other actors (autoscalers, serverless schedulers).
 
 pub mod actor;
+pub mod autoscaler;
 pub mod bench;
 pub mod cloud;
 pub mod controllers;
 pub mod demo;
 pub mod engine;
+pub mod fargate;
 pub mod metrics;
 pub mod podupdate;
 pub mod queue;
@@ -82,7 +84,7 @@ pub mod time;
 #[cfg(test)]
 mod tests;
 
-pub use actor::{Actor, ActorCx, Notice};
+pub use actor::{Actor, ActorCx, ActorOutput, Notice};
 pub use report::{Comparison, Report};
 pub use scenario::{ConfigChoice, Scenario, load_file, parse};
 
@@ -100,6 +102,32 @@ pub fn run(
     Ok(engine.run(progress))
 }
 
+/// The actors a scenario brings: the autoscaler when it has NodePools (or `autoMode`), judging
+/// placements with the configuration's default-scheduler profile; fargate-scheduler when it has
+/// Fargate profiles.
+pub fn scenario_actors(scenario: &Scenario, config: &ConfigChoice) -> Result<Vec<Box<dyn Actor>>, String> {
+    let mut actors: Vec<Box<dyn Actor>> = Vec::new();
+    if scenario.has_autoscaling() {
+        let profiles = kubesched_core::framework::build_profiles(&config.config, &kubesched_core::plugins::registry())
+            .map_err(|errs| format!("configuration {}: {}", config.label, errs.len()))?;
+        let profile = profiles
+            .iter()
+            .find(|p| p.scheduler_name == kubesched_core::Sym::DEFAULT_SCHEDULER)
+            .or(profiles.first())
+            .cloned()
+            .unwrap_or_else(kubesched_autoscale::default_profile);
+        actors.push(Box::new(autoscaler::AutoscalerActor::new(scenario, profile)?));
+    }
+    if let Some(f) = &scenario.fargate {
+        actors.push(Box::new(fargate::FargateActor::new(
+            f.profiles.clone(),
+            scenario.fargate_settings.clone(),
+            scenario.seed,
+        )));
+    }
+    Ok(actors)
+}
+
 /// What `kubesched simulate` produces.
 #[derive(Debug, Clone)]
 pub enum Outcome {
@@ -115,12 +143,14 @@ pub fn simulate(
     until: Option<Millis>,
     progress: &mut dyn FnMut(usize, Millis, Option<Millis>),
 ) -> Result<Outcome, String> {
-    let a = run(scenario, &scenario.scheduler, until, Vec::new(), &mut |t, u| progress(0, t, u))?;
+    let actors = scenario_actors(scenario, &scenario.scheduler)?;
+    let a = run(scenario, &scenario.scheduler, until, actors, &mut |t, u| progress(0, t, u))?;
     let Some(b_config) = compare.or(scenario.compare.as_ref()) else { return Ok(Outcome::Single(Box::new(a))) };
     let mut b_config = b_config.clone();
     if b_config.label == scenario.scheduler.label {
         b_config.label = format!("{} (compare)", b_config.label);
     }
-    let b = run(scenario, &b_config, until, Vec::new(), &mut |t, u| progress(1, t, u))?;
+    let actors = scenario_actors(scenario, &b_config)?;
+    let b = run(scenario, &b_config, until, actors, &mut |t, u| progress(1, t, u))?;
     Ok(Outcome::Compare(Box::new(report::compare(a, b))))
 }

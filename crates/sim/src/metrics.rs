@@ -142,6 +142,8 @@ impl Engine<'_> {
             allocation,
             gpu_slots,
             cpu_slots,
+            hourly_cost: None,
+            managed_nodes: None,
         });
     }
 
@@ -294,6 +296,9 @@ impl Engine<'_> {
             nodes,
             series: self.samples,
             checkpoints: self.checkpoints,
+            cost: None,
+            autoscaling: None,
+            fargate: None,
             warnings: self.warnings,
         }
     }

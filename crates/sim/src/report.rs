@@ -193,6 +193,138 @@ pub struct Sample {
     pub allocation: BTreeMap<String, f64>,
     pub gpu_slots: BTreeMap<String, i64>,
     pub cpu_slots: BTreeMap<String, i64>,
+    /// $/hour of the nodes the autoscaler launched and the Fargate pods at that instant (only
+    /// when an autoscaler or Fargate takes part).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hourly_cost: Option<f64>,
+    /// Nodes the autoscaler launched that exist at that instant (in flight included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed_nodes: Option<usize>,
+}
+
+/// What the run cost: the autoscaler's nodes (from launch to deletion, per second) and the
+/// Fargate pods (per second, one-minute minimum), in dollars.
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CostSummary {
+    pub total: f64,
+    pub hourly_at_end: f64,
+    pub peak_hourly: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fargate: Option<f64>,
+}
+
+/// One NodeClaim of the run.
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeClaimState {
+    pub name: String,
+    pub node_pool: String,
+    pub instance_type: String,
+    pub capacity_type: String,
+    pub zone: String,
+    pub hourly_price: f64,
+    /// When the provisioner (or a consolidation replacement) created it, and the lifecycle.
+    pub created: String,
+    pub launched: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registered: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ready: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<String>,
+    /// Why it went: `emptiness`, `single-node consolidation`, `expired`…
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_because: Option<String>,
+    /// Pods planned onto it when it was created.
+    pub planned_pods: usize,
+    /// Why this instance type (the launch decision over the candidates).
+    pub reason: String,
+    /// The candidates sent to the launch, cheapest first (at most 10 shown).
+    pub instance_type_options: Vec<String>,
+    pub cost: f64,
+}
+
+/// A disruption decision and what became of it.
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DisruptionRecord {
+    pub at: f64,
+    pub time: String,
+    pub method: String,
+    pub candidates: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replacement: Option<String>,
+    pub savings_per_hour: f64,
+    /// `executed`, or why validation dropped it.
+    pub outcome: String,
+}
+
+/// The autoscaler's part of the report.
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoscalingReport {
+    pub node_pools: Vec<String>,
+    pub auto_mode: bool,
+    pub nodes_launched: usize,
+    pub nodes_deleted: usize,
+    pub nodes_at_end: usize,
+    pub peak_nodes: usize,
+    pub hourly_cost_at_end: f64,
+    pub total_cost: f64,
+    /// Launched instance types, most frequent first.
+    pub instance_types: Vec<TypeCount>,
+    pub node_claims: Vec<NodeClaimState>,
+    pub disruptions: Vec<DisruptionRecord>,
+}
+
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeCount {
+    pub instance_type: String,
+    pub count: usize,
+}
+
+/// One Fargate pod's node and bill.
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FargatePodState {
+    pub pod: String,
+    pub profile: String,
+    pub capacity_provisioned: String,
+    pub node: String,
+    pub zone: String,
+    pub created: String,
+    /// When its node registered and the pod was bound (after the provisioning delay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bound: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<String>,
+    pub billed_seconds: u64,
+    pub hourly_cost: f64,
+    pub cost: f64,
+}
+
+/// A pod fargate-scheduler refused (it stays Pending).
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FargateRefusal {
+    pub pod: String,
+    pub profile: String,
+    pub reason: String,
+    pub message: String,
+}
+
+/// Fargate's part of the report.
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FargateReport {
+    pub region: String,
+    pub pods: Vec<FargatePodState>,
+    pub refused: Vec<FargateRefusal>,
+    pub total_cost: f64,
 }
 
 #[derive(Serialize, Debug, Clone, Default)]
@@ -214,6 +346,13 @@ pub struct Report {
     /// Every node's state at the scenario's `checkpoints`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checkpoints: Vec<Checkpoint>,
+    /// With an autoscaler or Fargate: what the run cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<AutoscalingReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fargate: Option<FargateReport>,
     pub warnings: Vec<String>,
 }
 
@@ -316,7 +455,27 @@ pub fn metric_rows(r: &Report) -> Vec<(String, serde_json::Value)> {
         rows.push((format!("  room for {size}-CPU pods"), n.into()));
     }
     rows.push(("nodes Ready / total".into(), format!("{}/{}", s.nodes_ready, s.nodes).into()));
+    if let Some(a) = &r.autoscaling {
+        rows.push(("nodes launched by the autoscaler".into(), a.nodes_launched.into()));
+        rows.push(("  deleted (consolidated, expired)".into(), a.nodes_deleted.into()));
+        rows.push(("  at end".into(), a.nodes_at_end.into()));
+        rows.push(("  peak".into(), a.peak_nodes.into()));
+    }
+    if let Some(f) = &r.fargate {
+        rows.push(("Fargate pods (nodes)".into(), f.pods.len().into()));
+        rows.push(("  refused by Fargate".into(), f.refused.len().into()));
+    }
+    if let Some(c) = &r.cost {
+        rows.push(("cost ($)".into(), dollars(c.total).into()));
+        rows.push(("$/hour at end".into(), dollars(c.hourly_at_end).into()));
+        rows.push(("peak $/hour".into(), dollars(c.peak_hourly).into()));
+    }
     rows
+}
+
+/// Dollars as text with four decimals (`12.3456`).
+fn dollars(x: f64) -> String {
+    format!("{x:.4}")
 }
 
 fn sorted_sizes(m: &BTreeMap<String, i64>) -> Vec<(String, i64)> {
@@ -540,6 +699,7 @@ pub fn table(r: &Report, timeline_limit: usize) -> String {
     tables::right(&mut t, &[1]);
     out.push_str(&format!("\nSUMMARY\n{t}\n"));
     out.push_str(&nodes_table(&r.nodes, 30));
+    out.push_str(&cloud_tables(r, 30));
     let pending: Vec<&PodState> = r.pods.iter().filter(|p| p.phase == "Pending").collect();
     if !pending.is_empty() {
         let mut t = tables::table(&["PENDING POD", "ATTEMPTS", "WHY"]);
@@ -553,6 +713,121 @@ pub fn table(r: &Report, timeline_limit: usize) -> String {
     }
     for w in &r.warnings {
         out.push_str(&format!("warning: {w}\n"));
+    }
+    out
+}
+
+/// The autoscaler's NodeClaims, the Fargate pods, and $/hour over time (the samples where it
+/// changed).
+pub fn cloud_tables(r: &Report, limit: usize) -> String {
+    let mut out = String::new();
+    if let Some(a) = &r.autoscaling {
+        let mut t = tables::table(&[
+            "NODECLAIM",
+            "NODEPOOL",
+            "INSTANCE TYPE",
+            "CAPACITY",
+            "ZONE",
+            "$/HOUR",
+            "PODS",
+            "CREATED",
+            "READY",
+            "DELETED",
+        ]);
+        for c in a.node_claims.iter().take(limit) {
+            let deleted = match (&c.deleted, &c.deleted_because) {
+                (Some(t), Some(why)) => format!("{t} ({why})"),
+                (Some(t), None) => t.clone(),
+                _ => String::new(),
+            };
+            t.add_row(vec![
+                c.name.clone(),
+                c.node_pool.clone(),
+                c.instance_type.clone(),
+                c.capacity_type.clone(),
+                c.zone.clone(),
+                format!("{:.4}", c.hourly_price),
+                c.planned_pods.to_string(),
+                c.created.clone(),
+                c.ready.clone().unwrap_or_default(),
+                deleted,
+            ]);
+        }
+        tables::right(&mut t, &[5, 6]);
+        out.push_str(&format!(
+            "\nNODECLAIMS ({} launched, {} deleted, {} at end; pools: {})\n{t}\n",
+            a.nodes_launched,
+            a.nodes_deleted,
+            a.nodes_at_end,
+            a.node_pools.join(", ")
+        ));
+        if a.node_claims.len() > limit {
+            out.push_str(&format!("… {} more NodeClaims\n", a.node_claims.len() - limit));
+        }
+        if let Some(first) = a.node_claims.first() {
+            out.push_str(&format!("why {}: {}\n", first.instance_type, first.reason));
+        }
+        if !a.disruptions.is_empty() {
+            let mut t = tables::table(&["TIME", "METHOD", "CANDIDATES", "REPLACEMENT", "SAVES $/H", "OUTCOME"]);
+            for d in a.disruptions.iter().take(limit) {
+                t.add_row(vec![
+                    d.time.clone(),
+                    d.method.clone(),
+                    d.candidates.join(", "),
+                    d.replacement.clone().unwrap_or_default(),
+                    format!("{:.4}", d.savings_per_hour),
+                    d.outcome.clone(),
+                ]);
+            }
+            out.push_str(&format!("\nDISRUPTIONS ({})\n{t}\n", a.disruptions.len()));
+        }
+    }
+    if let Some(f) = &r.fargate {
+        let mut t = tables::table(&["FARGATE POD", "SIZE", "NODE", "BOUND", "DELETED", "BILLED S", "COST $"]);
+        for p in f.pods.iter().take(limit) {
+            t.add_row(vec![
+                p.pod.clone(),
+                p.capacity_provisioned.clone(),
+                p.node.clone(),
+                p.bound.clone().unwrap_or_default(),
+                p.deleted.clone().unwrap_or_default(),
+                p.billed_seconds.to_string(),
+                format!("{:.6}", p.cost),
+            ]);
+        }
+        tables::right(&mut t, &[5, 6]);
+        out.push_str(&format!("\nFARGATE PODS ({}, region {})\n{t}\n", f.pods.len(), f.region));
+        for x in &f.refused {
+            out.push_str(&format!("refused by Fargate: {}: {}\n", x.pod, x.message));
+        }
+    }
+    if let Some(c) = &r.cost {
+        let mut t = tables::table(&["TIME", "PENDING", "RUNNING", "MANAGED NODES", "$/HOUR"]);
+        let mut last: Option<(f64, Option<usize>)> = None;
+        let mut rows = 0;
+        for s in &r.series {
+            let key = (s.hourly_cost.unwrap_or(0.0), s.managed_nodes);
+            if last == Some(key) {
+                continue;
+            }
+            last = Some(key);
+            rows += 1;
+            if rows > limit {
+                continue;
+            }
+            t.add_row(vec![
+                s.time.clone(),
+                s.pending.to_string(),
+                s.running.to_string(),
+                s.managed_nodes.map(|n| n.to_string()).unwrap_or_default(),
+                format!("{:.4}", key.0),
+            ]);
+        }
+        tables::right(&mut t, &[1, 2, 3, 4]);
+        out.push_str(&format!(
+            "\nCOST OVER TIME (total ${:.4}, ${:.4}/hour at end, peak ${:.4}/hour)\n{t}\n",
+            c.total, c.hourly_at_end, c.peak_hourly
+        ));
     }
     out
 }

@@ -230,6 +230,65 @@ pub struct TimedEvent {
     pub index: usize,
     pub line: usize,
     pub action: Action,
+    /// NodePools and node classes an `apply` brings: indices into [`Scenario::cloud`].
+    pub cloud: Vec<usize>,
+}
+
+/// One NodePool, EC2NodeClass or Auto Mode NodeClass document of the scenario (from the
+/// cluster's manifests or an `apply`), read and validated.
+#[derive(Clone, Debug)]
+pub struct CloudDocument {
+    pub raw: kubesched_k8s::RawDocument,
+    /// The pool or class it holds (its location is its index in [`Scenario::cloud`]).
+    pub documents: kubesched_autoscale::Documents,
+}
+
+impl CloudDocument {
+    /// `NodePool general-purpose`.
+    pub fn describe(&self) -> String {
+        let name = self.raw.value.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("");
+        format!("{} {name}", self.raw.kind)
+    }
+}
+
+/// `spec.autoscaling`: the autoscaler's knobs (defaults: Karpenter's, doc §5, §7).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AutoscalingSettings {
+    /// Launch → Node registered (default 20 s).
+    pub registered_after_launch: Millis,
+    /// Launch → Node Ready; `None`: 30 s, 90 s for GPU, accelerator and metal types.
+    pub ready_after_launch: Option<Millis>,
+    /// Feature gate `SpotToSpotConsolidation` (default off).
+    pub spot_to_spot_consolidation: bool,
+    /// Consolidation and emptiness on (default); off: nodes only go when they expire.
+    pub consolidation: bool,
+}
+
+impl Default for AutoscalingSettings {
+    fn default() -> Self {
+        AutoscalingSettings {
+            registered_after_launch: kubesched_autoscale::timing::REGISTERED_AFTER_LAUNCH as Millis * SECOND,
+            ready_after_launch: None,
+            spot_to_spot_consolidation: false,
+            consolidation: true,
+        }
+    }
+}
+
+/// `spec.fargate`: fargate-scheduler's knobs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FargateSettings {
+    /// Creation → node registered and pod bound; default uniform 30–50 s (fargate.md §4.2),
+    /// the micro-VM boot (~125 ms, §7) included.
+    pub provisioning_delay: kubesched_fargate::lifecycle::ProvisioningDelay,
+    /// Region of profiles that name none (prices, node names).
+    pub region: String,
+}
+
+impl Default for FargateSettings {
+    fn default() -> Self {
+        FargateSettings { provisioning_delay: Default::default(), region: "us-east-1".into() }
+    }
 }
 
 /// How long the scheduler's work takes in simulated time.
@@ -269,6 +328,31 @@ pub struct Scenario {
     /// In timeline order (time, then position in the file).
     pub events: Vec<TimedEvent>,
     pub warnings: Vec<String>,
+    /// NodePools and node classes: the cluster's first, then those of `apply` events.
+    pub cloud: Vec<CloudDocument>,
+    /// Indices into `cloud` of the starting cluster's documents.
+    pub cloud_at_start: Vec<usize>,
+    /// `spec.autoMode` (or `--auto-mode`): EKS Auto Mode's built-in NodePools.
+    pub auto_mode: bool,
+    pub autoscaling: AutoscalingSettings,
+    /// Fargate profiles of the starting cluster (their webhook is in `admission`).
+    pub fargate: Option<crate::cloud::FargateSetup>,
+    pub fargate_settings: FargateSettings,
+    /// The API server's admission chain for every pod (the Fargate webhook when there are
+    /// profiles).
+    pub admission: AdmissionChain,
+}
+
+impl Scenario {
+    /// Whether an autoscaler takes part: NodePools somewhere in the scenario, or Auto Mode.
+    pub fn has_autoscaling(&self) -> bool {
+        self.auto_mode || self.cloud.iter().any(|d| !d.documents.node_pools.is_empty())
+    }
+
+    /// The raw documents of `cloud`, for locating errors.
+    pub fn cloud_raw(&self) -> Vec<kubesched_k8s::RawDocument> {
+        self.cloud.iter().map(|d| d.raw.clone()).collect()
+    }
 }
 
 /// Where the files a scenario names are read from.
@@ -364,6 +448,10 @@ pub fn parse(
         object: None,
         root: &root,
         errors: Vec::new(),
+        cloud: Vec::new(),
+        pending_cloud: Vec::new(),
+        fargate: None,
+        admission: AdmissionChain::standard(),
     };
     let scenario = p.scenario(files, seed_override);
     let mut errors = p.errors;
@@ -382,6 +470,11 @@ struct Parser<'a> {
     object: Option<String>,
     root: &'a Node,
     errors: Vec<LoadError>,
+    /// Cloud documents read so far, and those of the `apply` being parsed.
+    cloud: Vec<CloudDocument>,
+    pending_cloud: Vec<usize>,
+    fargate: Option<crate::cloud::FargateSetup>,
+    admission: AdmissionChain,
 }
 
 fn key(path: &FieldPath, k: &str) -> FieldPath {
@@ -551,6 +644,9 @@ impl<'a> Parser<'a> {
             "scheduler",
             "compare",
             "events",
+            "autoMode",
+            "autoscaling",
+            "fargate",
         ];
         let spec_entries = self.fields(spec, &sp, &allowed)?;
         let sget = |k: &str| spec_entries.iter().find(|e| e.key == k).map(|e| &e.value);
@@ -616,8 +712,14 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+        let auto_mode = sget("autoMode").and_then(|n| self.boolean(n, &key(&sp, "autoMode"))).unwrap_or(false);
+        let autoscaling =
+            sget("autoscaling").map(|n| self.autoscaling(n, &key(&sp, "autoscaling"))).unwrap_or_default();
+        let fargate_settings =
+            sget("fargate").map(|n| self.fargate_settings(n, &key(&sp, "fargate"))).unwrap_or_default();
         let mut warnings = Vec::new();
         let cluster = self.cluster(sget("cluster"), &key(&sp, "cluster"), files, seed, &mut warnings);
+        let cloud_at_start: Vec<usize> = (0..self.cloud.len()).collect();
         let scheduler = match sget("scheduler") {
             Some(n) => self.config(n, &key(&sp, "scheduler"), files),
             None => Some(ConfigChoice { label: "default".into(), config: SchedulerConfig::default() }),
@@ -647,9 +749,131 @@ impl<'a> Parser<'a> {
             compare,
             events,
             warnings,
+            cloud: std::mem::take(&mut self.cloud),
+            cloud_at_start,
+            auto_mode,
+            autoscaling,
+            fargate: self.fargate.take(),
+            fargate_settings,
+            admission: self.admission.clone(),
         };
         self.validate_timeline(&mut s);
+        self.validate_cloud(&s);
         Some(s)
+    }
+
+    /// Reads one NodePool / node class document; its index in `cloud`, or `None` (errors noted).
+    fn read_cloud(&mut self, raw: kubesched_k8s::RawDocument) -> Option<usize> {
+        let index = self.cloud.len();
+        let label = index.to_string();
+        match kubesched_autoscale::read_documents([(label.as_str(), &raw.value)]) {
+            Ok(documents) => {
+                self.cloud.push(CloudDocument { raw, documents });
+                Some(index)
+            }
+            Err(errs) => {
+                let raws = [raw];
+                self.errors.extend(errs.iter().map(|e| {
+                    let mut e = e.clone();
+                    e.location = "0".into();
+                    crate::cloud::locate(&e, &raws)
+                }));
+                None
+            }
+        }
+    }
+
+    /// The NodePools and node classes as they stand after each `apply`, resolved as the
+    /// autoscaler will: a pool whose class is missing is an error at the document that made it so.
+    fn validate_cloud(&mut self, s: &Scenario) {
+        if !s.has_autoscaling() {
+            return;
+        }
+        let raw = s.cloud_raw();
+        let mut steps: Vec<Vec<usize>> = vec![s.cloud_at_start.clone()];
+        steps.extend(s.events.iter().filter(|e| !e.cloud.is_empty()).map(|e| e.cloud.clone()));
+        let mut current: Vec<usize> = Vec::new();
+        for step in steps {
+            current = crate::autoscaler::merge_documents(&s.cloud, &current, &step);
+            let docs = crate::autoscaler::documents_of(&s.cloud, &current);
+            let options = kubesched_autoscale::Options { auto_mode_builtins: s.auto_mode, ..Default::default() };
+            if let Err(errs) = crate::cloud::autoscaler(&docs, &raw, kubesched_autoscale::default_profile(), options) {
+                for e in errs {
+                    if !self.errors.contains(&e) {
+                        self.errors.push(e);
+                    }
+                }
+            }
+        }
+    }
+
+    fn autoscaling(&mut self, node: &'a Node, path: &FieldPath) -> AutoscalingSettings {
+        let mut out = AutoscalingSettings::default();
+        let known = ["registeredAfterLaunch", "readyAfterLaunch", "spotToSpotConsolidation", "consolidation"];
+        let Some(entries) = self.fields(node, path, &known) else { return out };
+        for e in entries {
+            let p = key(path, &e.key);
+            match e.key.as_str() {
+                "registeredAfterLaunch" => {
+                    if let Some(v) = self.duration(&e.value, &p) {
+                        out.registered_after_launch = v;
+                    }
+                }
+                "readyAfterLaunch" => out.ready_after_launch = self.duration(&e.value, &p).or(out.ready_after_launch),
+                "spotToSpotConsolidation" => {
+                    out.spot_to_spot_consolidation = self.boolean(&e.value, &p).unwrap_or(false);
+                }
+                "consolidation" => out.consolidation = self.boolean(&e.value, &p).unwrap_or(true),
+                _ => {}
+            }
+        }
+        if let Some(ready) = out.ready_after_launch
+            && ready < out.registered_after_launch
+        {
+            self.error(&key(path, "readyAfterLaunch"), "Invalid value: must not be shorter than registeredAfterLaunch");
+        }
+        out
+    }
+
+    fn fargate_settings(&mut self, node: &'a Node, path: &FieldPath) -> FargateSettings {
+        use kubesched_fargate::lifecycle::ProvisioningDelay;
+        let mut out = FargateSettings::default();
+        let Some(entries) = self.fields(node, path, &["provisioningDelay", "region"]) else { return out };
+        for e in entries {
+            let p = key(path, &e.key);
+            match e.key.as_str() {
+                "region" => {
+                    if let Some(r) = self.nonempty_string(&e.value, &p) {
+                        out.region = r;
+                    }
+                }
+                "provisioningDelay" => {
+                    let delay = match &e.value.value {
+                        Value::Map(_) => {
+                            let Some(me) = self.fields(&e.value, &p, &["min", "max"]) else { continue };
+                            let get = |k: &str| me.iter().find(|x| x.key == k).map(|x| &x.value);
+                            let (Some(lo), Some(hi)) = (get("min"), get("max")) else {
+                                self.error(&p, "Required value: both min and max");
+                                continue;
+                            };
+                            let (lo, hi) = (self.duration(lo, &key(&p, "min")), self.duration(hi, &key(&p, "max")));
+                            let (Some(lo), Some(hi)) = (lo, hi) else { continue };
+                            ProvisioningDelay::Uniform { min_ms: lo, max_ms: hi }
+                        }
+                        _ => match self.duration(&e.value, &p) {
+                            Some(ms) => ProvisioningDelay::Fixed { ms },
+                            None => continue,
+                        },
+                    };
+                    match delay.validate() {
+                        Ok(()) => out.provisioning_delay = delay,
+                        Err(m) => self.error(&p, format!("Invalid value: {m}")),
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
     }
 
     fn cluster(
@@ -697,9 +921,18 @@ impl<'a> Parser<'a> {
         for (i, o) in decoded.objects.iter_mut().enumerate() {
             o.seq = i;
         }
-        let cluster = kubesched_k8s::build(decoded, &LoadOptions { seed, admission: AdmissionChain::standard() });
+        let (fargate, fargate_errors) = crate::cloud::fargate_setup(&decoded);
+        self.errors.extend(fargate_errors);
+        if let Some(f) = &fargate {
+            self.admission.push(f.webhook());
+        }
+        self.fargate = fargate;
+        for raw in decoded.raw.iter().filter(|d| crate::cloud::is_autoscaling(d)) {
+            self.read_cloud(raw.clone());
+        }
+        let cluster = kubesched_k8s::build(decoded, &LoadOptions { seed, admission: self.admission.clone() });
         warnings.extend(cluster.warnings.iter().cloned());
-        warnings.extend(cluster.unclaimed_kind_warnings(&[]));
+        warnings.extend(cluster.unclaimed_kind_warnings(crate::cloud::CLAIMED_KINDS));
         if !cluster.errors.is_empty() {
             self.errors.extend(cluster.errors.iter().cloned());
             return None;
@@ -870,8 +1103,10 @@ impl<'a> Parser<'a> {
                 continue;
             }
             let ap = key(&p, &entry.key);
-            if let Some(action) = self.action(&entry.key, &entry.value, &ap, files, warnings) {
-                out.push(TimedEvent { at, index: i, line: item.line, action });
+            let action = self.action(&entry.key, &entry.value, &ap, files, warnings);
+            let cloud = std::mem::take(&mut self.pending_cloud);
+            if let Some(action) = action {
+                out.push(TimedEvent { at, index: i, line: item.line, action, cloud });
             }
         }
         out
@@ -1202,19 +1437,29 @@ impl<'a> Parser<'a> {
                     .error(&ip, format!("invalid type: {}, expected a manifest path or an object", item.type_name())),
             }
         }
-        warnings.extend(decoded.raw.iter().map(|r| {
+        let (cloud, others): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut decoded.raw).into_iter().partition(crate::cloud::is_autoscaling);
+        warnings.extend(others.iter().map(|r| {
             format!(
                 "{}: skipping an object of unsupported kind {:?}",
                 r.source,
                 if r.kind.is_empty() { "(no kind)" } else { &r.kind }
             )
         }));
+        for raw in cloud {
+            if let Some(i) = self.read_cloud(raw) {
+                self.pending_cloud.push(i);
+            }
+        }
         self.errors.append(&mut decoded.errors);
         for o in &mut decoded.objects {
             normalize_identity(o);
         }
         if self.errors.len() > before {
             return None;
+        }
+        if decoded.objects.is_empty() && !self.pending_cloud.is_empty() {
+            return Some(Vec::new());
         }
         if decoded.objects.is_empty() {
             self.error(p, "nothing to apply: no objects found");
@@ -1278,7 +1523,7 @@ impl<'a> Parser<'a> {
             exists.insert(ObjRef { kind: Kind::PriorityClass, namespace: String::new(), name: pc.name.clone() });
         }
         let mut priority_classes = c.priority_classes.clone();
-        let chain = AdmissionChain::standard();
+        let chain = s.admission.clone();
         let mut names = NameGenerator::new(0);
         for i in 0..s.events.len() {
             let ev = s.events[i].clone();
@@ -1618,7 +1863,7 @@ mod tests {
         assert_eq!(
             errors(text),
             [
-                "s.yaml: document 1 (Scenario scenario), line 4: spec.seeds: unknown field \"seeds\" (expected one of: seed, duration, nodeMonitorGracePeriod, sampleInterval, checkpoints, timing, queue, cluster, scheduler, compare, events)",
+                "s.yaml: document 1 (Scenario scenario), line 4: spec.seeds: unknown field \"seeds\" (expected one of: seed, duration, nodeMonitorGracePeriod, sampleInterval, checkpoints, timing, queue, cluster, scheduler, compare, events, autoMode, autoscaling, fargate)",
                 "s.yaml: document 1 (Scenario scenario), line 6: spec.events[0].at: Required value: when the event happens (30s, 5m, 1h30m)",
                 "s.yaml: document 1 (Scenario scenario), line 9: spec.events[1].uncordon: one event type per event: split it into two events",
             ]
