@@ -30,6 +30,10 @@ pub struct Args {
     /// Timeline lines shown in table output.
     #[arg(long, default_value_t = 80)]
     timeline: usize,
+    /// Without a scenario: run only this embedded demo (gpu, autoscaling, fargate). Table output
+    /// shows all three by default; -o json/yaml the gpu demo unless one is named.
+    #[arg(long, value_name = "NAME")]
+    demo: Option<String>,
     /// EKS Auto Mode: the built-in `general-purpose` and `system` NodePools provision nodes
     /// (the scenario's `spec.autoMode: true`).
     #[arg(long)]
@@ -49,13 +53,59 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(u) => Some(parse_duration(u).map_err(|e| anyhow::anyhow!("--until: {e}"))?),
         None => None,
     };
-    let scenario = match &args.scenario {
-        Some(path) => kubesched_sim::load_file(path, args.seed),
-        None => kubesched_sim::demo::scenario(args.seed),
+    if args.scenario.is_none() && args.demo.is_none() && format == Format::Table {
+        // All the demos, one section each.
+        let mut out = String::new();
+        for (i, (name, _, _)) in kubesched_sim::demo::DEMOS.iter().enumerate() {
+            if i > 0 {
+                out.push_str(&format!("\n{}\n\n", "=".repeat(100)));
+            }
+            match run_one(&args, format, until, Some(name))? {
+                Ok(text) => out.push_str(&text),
+                Err(code) => return Ok(code),
+            }
+        }
+        return write_out(&out);
+    }
+    match run_one(&args, format, until, args.demo.as_deref())? {
+        Ok(text) => write_out(&text),
+        Err(code) => Ok(code),
+    }
+}
+
+fn write_out(text: &str) -> Result<ExitCode> {
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        bail!("writing the report: {e}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the scenario file, or the named demo (the gpu demo without a name); the rendered
+/// report, or the exit code for bad input.
+fn run_one(
+    args: &Args,
+    format: Format,
+    until: Option<Millis>,
+    demo: Option<&str>,
+) -> Result<std::result::Result<String, ExitCode>> {
+    let scenario = match (&args.scenario, demo) {
+        (Some(path), _) => kubesched_sim::load_file(path, args.seed),
+        (None, None) => kubesched_sim::demo::scenario(args.seed),
+        (None, Some(name)) => match kubesched_sim::demo::named(name, args.seed) {
+            Some(s) => s,
+            None => {
+                let names: Vec<&str> = kubesched_sim::demo::DEMOS.iter().map(|(n, _, _)| *n).collect();
+                bail!("--demo: unknown demo {name:?} (one of: {})", names.join(", "))
+            }
+        },
     };
     let mut scenario = match scenario {
         Ok(s) => s,
-        Err(errs) => return Ok(print_errors(&errs)),
+        Err(errs) => return Ok(Err(print_errors(&errs))),
     };
     scenario.auto_mode |= args.auto_mode;
     let compare = match &args.compare {
@@ -63,13 +113,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Some(path) => {
             let loaded = match kubesched_k8s::load_scheduler_config(path) {
                 Ok(c) => c,
-                Err(errs) => return Ok(print_errors(&errs)),
+                Err(errs) => return Ok(Err(print_errors(&errs))),
             };
             if let Err(errs) =
                 kubesched_core::framework::build_profiles(&loaded.config, &kubesched_core::plugins::registry())
             {
                 let located: Vec<_> = errs.iter().map(|e| loaded.locate(e)).collect();
-                return Ok(print_errors(&located));
+                return Ok(Err(print_errors(&located)));
             }
             Some(ConfigChoice { label: config_label(&path.display().to_string()), config: loaded.config })
         }
@@ -104,14 +154,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         (Outcome::Single(r), Format::Yaml) => kubesched_report::to_yaml(r),
         (Outcome::Compare(c), Format::Yaml) => kubesched_report::to_yaml(c),
     };
-    // A closed pipe (`| head`) is not an error worth a panic.
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        bail!("writing the report: {e}");
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(Ok(text))
 }
 
 /// The comparison, then each run's timeline for the story.

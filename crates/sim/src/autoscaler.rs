@@ -121,6 +121,10 @@ pub struct AutoscalerActor {
     logged_failures: HashMap<String, String>,
     disruptions: Vec<DisruptionRecord>,
     peak_nodes: usize,
+    /// Bumped by every pod or node change: consolidation is skipped while nothing changed since
+    /// its last no-op, but at least every 5 minutes (`IsConsolidated`, doc §4.1).
+    state_epoch: u64,
+    consolidated: Option<(u64, Millis)>,
 }
 
 fn secs(t: Millis) -> i64 {
@@ -164,6 +168,8 @@ impl AutoscalerActor {
             logged_failures: HashMap::new(),
             disruptions: Vec::new(),
             peak_nodes: 0,
+            state_epoch: 0,
+            consolidated: None,
         })
     }
 
@@ -382,6 +388,21 @@ impl AutoscalerActor {
         if !self.settings.consolidation || self.pending_command.is_some() {
             return;
         }
+        let reevaluate = timing::CONSOLIDATION_REEVALUATION as Millis * SECOND;
+        // A node turning Consolidatable (consolidateAfter elapsed) is a change too.
+        let turned = |since: Millis| {
+            self.claims.iter().filter(|c| c.live()).any(|c| {
+                let after = self.auto.pool(&c.managed.node_pool).and_then(|p| p.pool.consolidate_after.seconds());
+                let last = c.managed.last_pod_event_at.or(c.managed.initialized_at);
+                matches!((after, last), (Some(a), Some(l)) if (l + a) * 1000 > since as i64 && (l + a) * 1000 <= cx.now() as i64)
+            })
+        };
+        if self
+            .consolidated
+            .is_some_and(|(epoch, at)| epoch == self.state_epoch && cx.now() < at + reevaluate && !turned(at))
+        {
+            return;
+        }
         let (snap, managed) = self.view(cx);
         let view = ClusterView { snapshot: &snap, managed: &managed, daemonsets: &daemonsets };
         let pending = Self::provisionable(cx);
@@ -390,6 +411,9 @@ impl AutoscalerActor {
             self.pending_command = Some((cmd, cx.now()));
             self.validate_gen += 1;
             cx.set_timer(timing::VALIDATION_DELAY as Millis * SECOND, token(VALIDATE, self.validate_gen));
+            self.consolidated = None;
+        } else {
+            self.consolidated = Some((self.state_epoch, cx.now()));
         }
     }
 
@@ -491,6 +515,7 @@ impl Actor for AutoscalerActor {
     }
 
     fn notice(&mut self, cx: &mut ActorCx<'_, '_>, notice: &Notice) {
+        self.state_epoch += 1;
         match notice {
             Notice::PodUnschedulable { pod, .. } => {
                 let provisionable = cx.pod(pod).is_some_and(|v| {

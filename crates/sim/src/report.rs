@@ -764,8 +764,8 @@ pub fn cloud_tables(r: &Report, limit: usize) -> String {
         if a.node_claims.len() > limit {
             out.push_str(&format!("… {} more NodeClaims\n", a.node_claims.len() - limit));
         }
-        if let Some(first) = a.node_claims.first() {
-            out.push_str(&format!("why {}: {}\n", first.instance_type, first.reason));
+        for c in a.node_claims.iter().take(10) {
+            out.push_str(&format!("why {} for {}: {}\n", c.instance_type, c.name, c.reason));
         }
         if !a.disruptions.is_empty() {
             let mut t = tables::table(&["TIME", "METHOD", "CANDIDATES", "REPLACEMENT", "SAVES $/H", "OUTCOME"]);
