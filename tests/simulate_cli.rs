@@ -201,3 +201,83 @@ fn bad_scenarios_are_refused_before_running_with_file_line_and_field() {
     assert_eq!(code, 2);
     assert!(err.contains("--until: invalid duration \"soon\""), "{err}");
 }
+
+#[test]
+fn auto_mode_scenario_reports_node_claims_cost_and_compares_cost_and_nodes() {
+    let doc = simulate_json("automode-scale.yaml", &[]);
+    let a = &doc["autoscaling"];
+    assert_eq!(a["nodesLaunched"], 4);
+    assert_eq!(a["nodesAtEnd"], 1);
+    assert_eq!(a["nodeClaims"][3]["instanceType"], "c6a.16xlarge");
+    assert_eq!(doc["cost"]["hourlyAtEnd"], 2.448);
+    assert_eq!(doc["cost"]["total"], 3.107621);
+    let series = doc["series"].as_array().expect("series");
+    assert!(series.iter().all(|s| s["hourlyCost"].is_number() && s["managedNodes"].is_number()));
+    // --compare: the same scenario under MostAllocated; cost and node counts side by side.
+    let path = fixture("automode-scale.yaml");
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/sim/demo/most-allocated.yaml");
+    let (code, out, err) =
+        kubesched(&["simulate", &path, "-o", "json", "--compare", config.to_str().expect("utf-8 path")]);
+    assert_eq!(code, 0, "{err}");
+    let c: Value = serde_json::from_str(&out).expect("valid JSON");
+    let metric = |name: &str| {
+        c["metrics"]
+            .as_array()
+            .and_then(|m| m.iter().find(|r| r["metric"] == name))
+            .unwrap_or_else(|| panic!("no metric {name}"))
+            .clone()
+    };
+    assert_eq!(metric("nodes launched by the autoscaler")["a"], 4);
+    assert_eq!(metric("cost ($)")["a"], "3.1076");
+    assert!(metric("$/hour at end")["b"].is_string());
+}
+
+#[test]
+fn auto_mode_flag_turns_on_the_built_in_pools() {
+    // The Fargate scenario has no NodePool; with --auto-mode the autoscaler takes part (no pod
+    // needs one of its nodes: it reports an empty section).
+    let doc = simulate_json("fargate.yaml", &["--auto-mode"]);
+    assert_eq!(doc["autoscaling"]["nodePools"], serde_json::json!(["system", "general-purpose"]));
+    assert_eq!(doc["autoscaling"]["nodesLaunched"], 0);
+}
+
+#[test]
+fn fargate_scenario_shows_sizes_delays_refusals_and_bills() {
+    let doc = simulate_json("fargate.yaml", &[]);
+    let f = &doc["fargate"];
+    let sizes: Vec<&str> = f["pods"].as_array().expect("pods").iter().map(|p| s(&p["capacityProvisioned"])).collect();
+    assert_eq!(sizes, ["0.25vCPU 0.5GB", "0.5vCPU 1GB", "1vCPU 3GB"]);
+    assert_eq!(f["pods"][0]["bound"], "40s");
+    assert_eq!(f["pods"][0]["deleted"], "5m");
+    assert_eq!(f["pods"][0]["billedSeconds"], 260);
+    assert_eq!(f["pods"][2]["deleted"], "13m40s");
+    assert_eq!(f["refused"][0]["pod"], "serverless/debug");
+    let failed = events(&doc, "FailedScheduling");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        s(&failed[0]["message"]),
+        "Pod not supported on Fargate: fields not supported: HostNetwork, invalid SecurityContext fields: Privileged"
+    );
+    // The demo's Fargate section reads the same way.
+    let (code, out, err) = kubesched(&["simulate", "--demo", "fargate"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("FARGATE PODS (3, region us-east-1)"), "{out}");
+    assert!(out.contains("0.25vCPU 0.5GB") && out.contains("0.5vCPU 1GB"), "{out}");
+    assert!(out.contains("refused by Fargate: serverless/debug"), "{out}");
+}
+
+#[test]
+fn the_demo_tells_the_auto_mode_story_with_a_graviton_node() {
+    let (code, out, err) = kubesched(&["simulate", "--demo", "autoscaling", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("valid JSON");
+    let claims = doc["autoscaling"]["nodeClaims"].as_array().expect("claims");
+    let graviton: Vec<&Value> = claims.iter().filter(|c| c["nodePool"] == "graviton-spot").collect();
+    assert_eq!(graviton.len(), 1);
+    assert!(s(&graviton[0]["instanceType"]).starts_with("c6g."), "{:?}", graviton[0]);
+    assert_eq!(graviton[0]["capacityType"], "spot");
+    let general: Vec<&str> =
+        claims.iter().filter(|c| c["nodePool"] == "general-purpose").map(|c| s(&c["instanceType"])).collect();
+    assert_eq!(general, ["c6a.large", "c6a.32xlarge", "c6a.24xlarge", "c6a.16xlarge"]);
+    assert_eq!(doc["summary"]["podsRunning"], 57);
+}

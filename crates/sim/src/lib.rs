@@ -82,6 +82,8 @@ pub mod scenario;
 pub mod time;
 
 #[cfg(test)]
+mod cloud_tests;
+#[cfg(test)]
 mod tests;
 
 pub use actor::{Actor, ActorCx, ActorOutput, Notice};
