@@ -33,6 +33,10 @@ fn run(text: &str) -> Report {
     }
 }
 
+/// (instance type, created, ready, deleted, why deleted) / (pod, size, bound, deleted, billed s).
+type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+type FargateRow<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, u64);
+
 fn events<'a>(r: &'a Report, event: &str) -> Vec<&'a LogEntry> {
     r.events.iter().filter(|e| e.event == event).collect()
 }
@@ -60,30 +64,29 @@ fn auto_mode_scales_up_then_consolidates_and_the_cost_follows() {
     let a = r.autoscaling.as_ref().expect("autoscaling section");
     assert_eq!(a.node_pools, ["system", "general-purpose"]);
     assert!(a.auto_mode);
-    let claims: Vec<(&str, &str, &str, Option<&str>, Option<&str>)> = a
+    let claims: Vec<Row> = a
         .node_claims
         .iter()
         .map(|c| {
             (
                 c.instance_type.as_str(),
                 c.created.as_str(),
-                c.ready.as_deref().unwrap_or(""),
+                c.ready.as_deref(),
                 c.deleted.as_deref(),
                 c.deleted_because.as_deref(),
             )
         })
-        .map(|(t, c, r, d, w)| (t, c, r, d, w))
         .collect();
     assert_eq!(
         claims,
         [
             // The first pod: the smallest c6a; batch 1 s, Ready 30 s after the launch 1 s later.
-            ("c6a.large", "1s", "32s", Some("1m55s"), Some("single-node consolidation")),
+            ("c6a.large", "1s", Some("32s"), Some("1m55s"), Some("single-node consolidation")),
             // 99 more pods: one big node; the small one is consolidated away (its pod moves).
-            ("c6a.32xlarge", "1m1s", "1m32s", Some("21m36s"), Some("single-node consolidation")),
-            ("c6a.24xlarge", "10m1s", "10m32s", Some("20m45s"), Some("emptiness")),
+            ("c6a.32xlarge", "1m1s", Some("1m32s"), Some("21m36s"), Some("single-node consolidation")),
+            ("c6a.24xlarge", "10m1s", Some("10m32s"), Some("20m45s"), Some("emptiness")),
             // Down to 50 pods: the emptied node goes, the big one is replaced by a cheaper one.
-            ("c6a.16xlarge", "21m5s", "21m36s", None, None),
+            ("c6a.16xlarge", "21m5s", Some("21m36s"), None, None),
         ]
     );
     assert_eq!((a.nodes_launched, a.nodes_deleted, a.nodes_at_end, a.peak_nodes), (4, 3, 1, 2));
@@ -239,7 +242,7 @@ spec:
 ";
     let r = run(text);
     let f = r.fargate.as_ref().expect("fargate section");
-    let pods: Vec<(&str, &str, Option<&str>, Option<&str>, u64)> = f
+    let pods: Vec<FargateRow> = f
         .pods
         .iter()
         .map(|p| {
