@@ -47,7 +47,10 @@ impl Plan {
     }
 }
 
-/// One result row: Karpenter's default behaviour and with the `NodeClaimOptimization` gate on.
+/// One result row: Karpenter's default behaviour, with the `NodeClaimOptimization` gate on, and
+/// with that gate plus `--preference-policy=Ignore` (Karpenter's own switch: preferred affinity,
+/// `ScheduleAnyway` spread and PreferNoSchedule are not treated as requirements while
+/// provisioning; kube-scheduler still scores them when it places the pods).
 #[derive(Clone, Debug)]
 pub struct BenchResult {
     pub name: &'static str,
@@ -56,6 +59,7 @@ pub struct BenchResult {
     pub lower_bound: Money,
     pub default: Plan,
     pub optimized: Plan,
+    pub ignore_preferences: Plan,
 }
 
 fn deployment(prefix: &str, n: usize, cpu: i64, mem_mib: i64, f: impl Fn(PodBuilder) -> PodBuilder) -> Vec<Arc<Pod>> {
@@ -198,6 +202,8 @@ pub fn run(w: &Workload) -> BenchResult {
     let bound = workload_lower_bound(&w.autoscaler, &w.pods).map_or(Money::ZERO, |b| b.cost);
     let mut optimizing = w.autoscaler.clone();
     optimizing.options.nodeclaim_optimization = true;
+    let mut ignoring = optimizing.clone();
+    ignoring.options.preference_policy = crate::provision::prefs::PreferencePolicy::Ignore;
     BenchResult {
         name: w.name,
         description: w.description,
@@ -205,6 +211,7 @@ pub fn run(w: &Workload) -> BenchResult {
         lower_bound: bound,
         default: plan(&w.autoscaler, &w.pods, bound),
         optimized: plan(&optimizing, &w.pods, bound),
+        ignore_preferences: plan(&ignoring, &w.pods, bound),
     }
 }
 
@@ -220,7 +227,7 @@ pub fn table(results: &[BenchResult]) -> String {
         "workload", "mode", "pods", "nodes", "$/hour", "bound $/h", "over", "ms", "goal", "instance types"
     );
     for r in results {
-        for (mode, p) in [("karpenter", &r.default), ("optimized", &r.optimized)] {
+        for (mode, p) in [("karpenter", &r.default), ("optimized", &r.optimized), ("no-prefs", &r.ignore_preferences)] {
             let over = p.over_bound_bps.map_or("-".to_string(), |b| format!("{}.{:02}%", b / 100, (b % 100).abs()));
             let types: Vec<String> = p.instance_types.iter().map(|(t, n)| format!("{n}×{t}")).collect();
             out.push_str(&format!(
