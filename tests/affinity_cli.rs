@@ -13,10 +13,10 @@ fn run(workload: &str) -> serde_json::Value {
 fn nodes_of<'a>(doc: &'a serde_json::Value, prefix: &str) -> Vec<&'a str> {
     doc["pods"]
         .as_array()
-        .unwrap()
+        .expect("pods is a list")
         .iter()
-        .filter(|p| p["pod"].as_str().unwrap().starts_with(prefix) && p["outcome"] == "Scheduled")
-        .map(|p| p["node"].as_str().unwrap())
+        .filter(|p| p["pod"].as_str().is_some_and(|k| k.starts_with(prefix)) && p["outcome"] == "Scheduled")
+        .map(|p| p["node"].as_str().expect("a scheduled pod names its node"))
         .collect()
 }
 
