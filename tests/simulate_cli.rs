@@ -281,3 +281,23 @@ fn the_demo_tells_the_auto_mode_story_with_a_graviton_node() {
     assert_eq!(general, ["c6a.large", "c6a.32xlarge", "c6a.24xlarge", "c6a.16xlarge"]);
     assert_eq!(doc["summary"]["podsRunning"], 57);
 }
+
+#[test]
+fn gpu_fragmentation_is_tracked_over_time_with_the_fgd_metric() {
+    let (code, out, err) = kubesched(&["simulate", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("JSON");
+    let a = &doc["a"];
+    let series = a["series"].as_array().expect("series");
+    assert!(series.iter().all(|s| s["gpuFragmentation"]["fragmentationRate"].is_f64()), "every sample carries it");
+    // Unallocated GPUs in a sample equal the free whole GPUs of Ready nodes (no shares here).
+    for s in series {
+        let slots_1 = s["gpuSlots"]["1"].as_f64().expect("1-GPU slots");
+        assert_eq!(s["gpuFragmentation"]["unallocatedGpus"].as_f64(), Some(slots_1), "{s}");
+        let rate = s["gpuFragmentation"]["fragmentationRate"].as_f64().expect("rate");
+        assert!((0.0..=1.0).contains(&rate));
+    }
+    let end = &a["fragmentation"]["gpu"];
+    assert_eq!(end["unallocatedGpus"].as_f64(), a["fragmentation"]["freeGpus"].as_f64());
+    assert!(end["fragmentedGpus"].as_f64().expect("fragmented") <= end["unallocatedGpus"].as_f64().expect("idle"));
+}

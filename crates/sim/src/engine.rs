@@ -949,6 +949,7 @@ impl<'s> Engine<'s> {
         m.start_time.get_or_insert((self.now / SECOND) as i64);
         let arc = Arc::new(m);
         let pid = self.snapshot.add_pod(arc.clone(), id);
+        kubesched_core::gpu::allocate_like_device_manager(&mut self.snapshot, pid);
         self.queue.remove(idx);
         let rec = &mut self.pods[idx as usize];
         rec.model = arc;
@@ -1195,6 +1196,9 @@ impl<'s> Engine<'s> {
                 let arc = Arc::new(m);
                 match self.scheduler.assume(&mut self.snapshot, profile, arc.clone(), node, &result.state) {
                     Ok(pid) => {
+                        // Device indices, as the kubelet's device manager would pick them when
+                        // no GPU plugin in the profile did.
+                        kubesched_core::gpu::allocate_like_device_manager(&mut self.snapshot, pid);
                         self.queue.done_scheduled(idx);
                         d.kind = DecisionKind::Scheduled { node: node_name };
                         d.nominated_node = None;

@@ -144,7 +144,27 @@ impl Engine<'_> {
             cpu_slots,
             hourly_cost: None,
             managed_nodes: None,
+            gpu_fragmentation: self.gpu_fragmentation(),
         });
+    }
+
+    /// The FGD paper's fragmentation of the GPU nodes against the typical shapes of every pod
+    /// the run has created so far; `None` without GPU nodes.
+    pub(crate) fn gpu_fragmentation(&self) -> Option<crate::report::GpuFragmentation> {
+        use kubesched_core::gpu::frag::{DEFAULT_POPULARITY_THRESHOLD, TargetWorkload, TaskShape, nodes_metrics};
+        if !self.snapshot.nodes().any(|n| kubesched_core::gpu::device_count(n) > 0) {
+            return None;
+        }
+        let shapes = self.pods.iter().filter_map(|p| TaskShape::of_pod(&p.model));
+        let workload = TargetWorkload::typical(shapes, DEFAULT_POPULARITY_THRESHOLD);
+        // The same nodes as the free-capacity view: Ready and schedulable.
+        let m = nodes_metrics(self.ready_nodes().filter(|n| !n.node.unschedulable), &workload);
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        Some(crate::report::GpuFragmentation {
+            unallocated_gpus: round(m.unallocated_gpus()),
+            fragmented_gpus: round(m.fragmented_milli() / 1000.0),
+            fragmentation_rate: round(m.fragmentation_rate()),
+        })
     }
 
     fn owner_text(&self, o: OwnerId) -> String {
@@ -290,6 +310,7 @@ impl Engine<'_> {
                 free_cpu_cores: free_cpu as f64 / 1000.0,
                 cpu_slots,
                 gpu_nodes_by_free,
+                gpu: self.gpu_fragmentation(),
             },
             events: self.log,
             pods,

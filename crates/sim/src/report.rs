@@ -137,6 +137,9 @@ pub struct Fragmentation {
     pub cpu_slots: BTreeMap<String, i64>,
     /// GPU nodes by free GPUs: `{"0": 5, "2": 3}`.
     pub gpu_nodes_by_free: BTreeMap<String, usize>,
+    /// The FGD paper's fragmentation at the end (only when the cluster has GPUs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<GpuFragmentation>,
 }
 
 #[derive(Serialize, Debug, Clone, Default, PartialEq)]
@@ -200,6 +203,20 @@ pub struct Sample {
     /// Nodes the autoscaler launched that exist at that instant (in flight included).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub managed_nodes: Option<usize>,
+    /// The FGD paper's GPU fragmentation at that instant (only when the cluster has GPUs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_fragmentation: Option<GpuFragmentation>,
+}
+
+/// Idle GPUs and the part of them the workload's typical pods cannot use (Weng et al., ATC'23:
+/// node fragmentation against the popularity-weighted typical task shapes, summed).
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GpuFragmentation {
+    pub unallocated_gpus: f64,
+    pub fragmented_gpus: f64,
+    /// `fragmentedGpus / unallocatedGpus` (0 when nothing is idle).
+    pub fragmentation_rate: f64,
 }
 
 /// What the run cost: the autoscaler's nodes (from launch to deletion, per second) and the
@@ -446,6 +463,10 @@ pub fn metric_rows(r: &Report) -> Vec<(String, serde_json::Value)> {
     {
         rows.push(("mean GPU allocation (%)".into(), s.mean_gpu_allocation.into()));
         rows.push(("free GPUs at end".into(), r.fragmentation.free_gpus.into()));
+        if let Some(g) = &r.fragmentation.gpu {
+            rows.push(("  of them fragmented (FGD metric)".into(), g.fragmented_gpus.into()));
+            rows.push(("  fragmentation rate (%)".into(), ((g.fragmentation_rate * 1000.0).round() / 10.0).into()));
+        }
         for (size, n) in sorted_sizes(&r.fragmentation.gpu_slots) {
             rows.push((format!("  room for {size}-GPU pods"), n.into()));
         }

@@ -268,8 +268,13 @@ impl ClusterGpuMetrics {
 
 /// The cluster's GPU capacity, allocation and fragmentation with respect to `workload`.
 pub fn cluster_metrics(snapshot: &Snapshot, workload: &TargetWorkload) -> ClusterGpuMetrics {
+    nodes_metrics(snapshot.nodes(), workload)
+}
+
+/// [`cluster_metrics`] over a subset of the nodes (e.g. only Ready, schedulable ones).
+pub fn nodes_metrics<'a>(nodes: impl Iterator<Item = &'a NodeInfo>, workload: &TargetWorkload) -> ClusterGpuMetrics {
     let mut m = ClusterGpuMetrics::default();
-    for node in snapshot.nodes() {
+    for node in nodes {
         let state = NodeGpuState::of(node);
         m.capacity_milli += state.free.len() as u64 * MILLI as u64;
         m.allocated_milli += state.free.iter().map(|&f| (MILLI - f) as u64).sum::<u64>();
