@@ -76,8 +76,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
 const AUTOSCALE_DESCRIPTION: &str = "NodeClaims for workload mixes: $/hour vs the LP lower bound, provisioning time (goal: ≤10%, 2,000 spread pods < 1 s)";
 
 /// `kubesched bench autoscale`: one provisioning pass per workload mix on an empty cluster, in
-/// three modes (Karpenter's defaults; the NodeClaimOptimization gate; plus ignored preferences),
-/// the cost of the planned nodes against the lower bound, and the time (best of `repeat`).
+/// five modes (Karpenter's defaults; the NodeClaimOptimization gate; plus ignored preferences;
+/// kubesched's cost-aware repacking, with and without preferences), the cost of the planned nodes against the lower bound, and the time (best of `repeat`).
 fn autoscale(repeat: usize) {
     let workloads = kubesched_autoscale::bench::workloads();
     let mut results = Vec::new();

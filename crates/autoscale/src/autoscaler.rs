@@ -40,6 +40,14 @@ pub struct Options {
     /// that grew to a much pricier type than their earlier pods needed. Provisioning only; the
     /// disruption simulation never uses it.
     pub nodeclaim_optimization: bool,
+    /// kubesched's cost-aware repacking (default off; not a Karpenter behaviour): after
+    /// Karpenter's packing, the planned NodeClaims of each pool are packed again by price per
+    /// unit of what they hold, every pod re-checked by the core's filters, and the new claims
+    /// kept only when they cost strictly less (`src/provision/solver/repack.rs` has the details).
+    /// Off by default because the provisioner's first job is to predict what Karpenter and
+    /// Auto Mode launch; on, it answers what the same pods could cost. Provisioning only; the
+    /// disruption simulation never uses it.
+    pub repack: bool,
     /// Add EKS Auto Mode's `general-purpose` and `system` NodePools and the `default` NodeClass
     /// when the input does not define pools of those names (doc §2.1).
     pub auto_mode_builtins: bool,
@@ -55,6 +63,7 @@ impl Default for Options {
             max_instance_types: 60,
             spot_to_spot_consolidation: false,
             nodeclaim_optimization: false,
+            repack: false,
             auto_mode_builtins: false,
             seed: 0,
         }

@@ -47,10 +47,13 @@ impl Plan {
     }
 }
 
-/// One result row: Karpenter's default behaviour, with the `NodeClaimOptimization` gate on, and
-/// with that gate plus `--preference-policy=Ignore` (Karpenter's own switch: preferred affinity,
-/// `ScheduleAnyway` spread and PreferNoSchedule are not treated as requirements while
-/// provisioning; kube-scheduler still scores them when it places the pods).
+/// One workload's rows: Karpenter's default behaviour (`karpenter`), with the
+/// `NodeClaimOptimization` gate on (`optimized`), with that gate plus `--preference-policy=Ignore`
+/// (`no-prefs`; Karpenter's own switch: preferred affinity, `ScheduleAnyway` spread and
+/// PreferNoSchedule are not treated as requirements while provisioning; kube-scheduler still
+/// scores them when it places the pods), and kubesched's cost-aware repacking
+/// ([`Options::repack`]) after Karpenter's default packing (`repacked`) and with preferences
+/// ignored (`repack-np`).
 #[derive(Clone, Debug)]
 pub struct BenchResult {
     pub name: &'static str,
@@ -60,6 +63,10 @@ pub struct BenchResult {
     pub default: Plan,
     pub optimized: Plan,
     pub ignore_preferences: Plan,
+    /// Karpenter's defaults plus kubesched's cost-aware repacking (`Options::repack`).
+    pub repacked: Plan,
+    /// Repacking with preferences ignored (`--preference-policy=Ignore`).
+    pub repacked_ignore_preferences: Plan,
 }
 
 fn deployment(prefix: &str, n: usize, cpu: i64, mem_mib: i64, f: impl Fn(PodBuilder) -> PodBuilder) -> Vec<Arc<Pod>> {
@@ -196,14 +203,18 @@ fn plan(a: &Autoscaler, pods: &[Arc<Pod>], bound: Money) -> Plan {
     }
 }
 
-/// Runs one workload: one provisioning pass on an empty cluster, with the NodeClaim
-/// optimization gate off (Karpenter's default) and on.
+/// Runs one workload: one provisioning pass on an empty cluster in each mode of
+/// [`BenchResult`].
 pub fn run(w: &Workload) -> BenchResult {
     let bound = workload_lower_bound(&w.autoscaler, &w.pods).map_or(Money::ZERO, |b| b.cost);
     let mut optimizing = w.autoscaler.clone();
     optimizing.options.nodeclaim_optimization = true;
     let mut ignoring = optimizing.clone();
     ignoring.options.preference_policy = crate::provision::prefs::PreferencePolicy::Ignore;
+    let mut repacking = w.autoscaler.clone();
+    repacking.options.repack = true;
+    let mut repacking_ignoring = repacking.clone();
+    repacking_ignoring.options.preference_policy = crate::provision::prefs::PreferencePolicy::Ignore;
     BenchResult {
         name: w.name,
         description: w.description,
@@ -212,6 +223,8 @@ pub fn run(w: &Workload) -> BenchResult {
         default: plan(&w.autoscaler, &w.pods, bound),
         optimized: plan(&optimizing, &w.pods, bound),
         ignore_preferences: plan(&ignoring, &w.pods, bound),
+        repacked: plan(&repacking, &w.pods, bound),
+        repacked_ignore_preferences: plan(&repacking_ignoring, &w.pods, bound),
     }
 }
 
@@ -227,7 +240,14 @@ pub fn table(results: &[BenchResult]) -> String {
         "workload", "mode", "pods", "nodes", "$/hour", "bound $/h", "over", "ms", "goal", "instance types"
     );
     for r in results {
-        for (mode, p) in [("karpenter", &r.default), ("optimized", &r.optimized), ("no-prefs", &r.ignore_preferences)] {
+        let modes = [
+            ("karpenter", &r.default),
+            ("optimized", &r.optimized),
+            ("no-prefs", &r.ignore_preferences),
+            ("repacked", &r.repacked),
+            ("repack-np", &r.repacked_ignore_preferences),
+        ];
+        for (mode, p) in modes {
             let over = p.over_bound_bps.map_or("-".to_string(), |b| format!("{}.{:02}%", b / 100, (b % 100).abs()));
             let types: Vec<String> = p.instance_types.iter().map(|(t, n)| format!("{n}×{t}")).collect();
             out.push_str(&format!(
@@ -261,10 +281,30 @@ mod tests {
         assert_eq!(r.lower_bound, Money(5_437_382));
         assert_eq!(r.default.over_bound_bps, Some(275));
         assert!(r.default.meets_goal());
-        let t = table(&[r]);
+        let t = table(std::slice::from_ref(&r));
         assert!(
             t.lines().nth(1).is_some_and(|l| l.starts_with("web-small      karpenter   500     5    $5.587200")),
             "{t}"
         );
+        // Repacked: 8 × c6a.4xlarge, m6a.2xlarge, m6a.xlarge, c6a.large.
+        assert_eq!((r.repacked.cost, r.repacked.nodes, r.repacked.over_bound_bps), (Money(5_490_900), 11, Some(98)));
+        assert!(
+            t.lines().nth(4).is_some_and(|l| l.starts_with("web-small      repacked    500    11    $5.490900")),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn repacking_brings_mixed_gpu_within_ten_percent() {
+        let w = workloads().into_iter().find(|w| w.name == "mixed-gpu").unwrap();
+        let r = run(&w);
+        assert_eq!(r.lower_bound, Money(28_696_189));
+        assert_eq!((r.default.cost, r.default.over_bound_bps), (Money(47_395_200), Some(6516)));
+        assert!(!r.default.meets_goal());
+        // 24 × g6.2xlarge ($23.4624) and the web pods on c6a.32xlarge, c6a.8xlarge, m6a.2xlarge,
+        // c7a.medium ($6.51692).
+        assert_eq!((r.repacked.cost, r.repacked.nodes, r.repacked.over_bound_bps), (Money(29_979_320), 28, Some(447)));
+        assert_eq!(r.repacked.instance_types[0], ("g6.2xlarge".to_string(), 24));
+        assert!(r.repacked.meets_goal());
     }
 }

@@ -417,6 +417,7 @@ impl Autoscaler {
             .collect();
         let (mut solver, _) = Solver::new(self, view, &remove, self.options.seed);
         solver.optimize = false;
+        solver.repack = false;
         let mut pods = moving.clone();
         pods.extend(pending.iter().cloned());
         solver.solve(pods);

@@ -23,10 +23,11 @@
 //!   [`template`]: a pool resolved against its class and the catalog, node labels, the launch
 //!   decision;
 //! - [`Autoscaler`]: everything resolved; [`Autoscaler::provision`] plans NodeClaims
-//!   ([`provision`]); [`Autoscaler::compute_disruption`], [`Autoscaler::validate_disruption`],
+//!   ([`provision`]; with [`Options::repack`], kubesched's cost-aware repacking of the planned
+//!   claims, off by default); [`Autoscaler::compute_disruption`], [`Autoscaler::validate_disruption`],
 //!   [`Autoscaler::expired_nodes`], [`Autoscaler::disruption_budgets`] decide disruption
 //!   ([`disruption`]); [`apply`] applies decisions to a snapshot at once;
-//! - [`cost`]: $/hour and lower bounds; [`bench`]: the quality benchmark; [`timing`]: the
+//! - [`cost`]: $/hour and lower bounds; [`bench`](mod@bench): the quality benchmark; [`timing`]: the
 //!   lifecycle delays and controller periods for the simulator.
 //!
 //! Money is integer micro-dollars ([`Money`]); nothing random except NodeClaim names, drawn from

@@ -163,6 +163,9 @@ impl Autoscaler {
     pub fn provision(&self, view: &ClusterView<'_>, pending: Vec<Arc<Pod>>) -> Provisioning {
         let (mut solver, _) = Solver::new(self, view, &[], self.options.seed);
         solver.solve(pending);
+        if self.options.repack {
+            solver.repack();
+        }
         finish(self, solver)
     }
 }

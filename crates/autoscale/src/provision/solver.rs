@@ -10,10 +10,13 @@
 //! the NodePools: a zone the pool can launch in counts as a spread domain with 0 pods, and a
 //! new node is a hostname domain with 0 pods (`domainMinCount`, doc §3.5).
 
+mod repack;
+
 use super::prefs::PodPrefs;
 use crate::autoscaler::{Autoscaler, ClusterView, MinValuesPolicy};
 use crate::catalog::CapacityType;
 use crate::labels;
+use crate::money::Money;
 use crate::requirements::Requirements;
 use crate::template::{Launch, NodeSpec, PreparedPool, fits, launch_choice, node_for};
 use kubesched_core::Sym;
@@ -100,7 +103,11 @@ pub struct Claim {
     /// Component-wise max allocatable over `options`: a quick upper bound.
     max_alloc: Resources,
     pub min_values_relaxed: bool,
-    /// Lockstep with `pods`: the accounted pod ids and the pods' preference state.
+    /// What the claim took from its pool's remaining limits (max capacity over its options
+    /// when it was created): given back when the repacking pass removes the claim.
+    reserved: Resources,
+    /// Lockstep with `pods`: the accounted pod ids and the pods' preference state (the latter
+    /// only while the optimization or the repacking pass needs it).
     pod_ids: Vec<PodId>,
     pod_prefs: Vec<PodPrefs>,
     /// NodeClaim optimization: the state at each change of the launched type.
@@ -198,6 +205,11 @@ pub struct Solver<'a> {
     prefer_no_schedule_pools: bool,
     /// Run the NodeClaim optimization pass (provisioning with the feature gate on).
     pub optimize: bool,
+    /// Keep what the repacking pass ([`Solver::repack`], `Options::repack`) needs: every
+    /// claimed pod's preference state.
+    pub repack: bool,
+    /// While the repacking pass fills a claim: the highest launch price a placement may lead to.
+    price_cap: Option<Money>,
     pub placements: Vec<(Arc<Pod>, Placed)>,
     pub errors: Vec<(Arc<Pod>, String)>,
     pub relaxed: Vec<(Arc<Pod>, Vec<String>)>,
@@ -292,6 +304,8 @@ impl<'a> Solver<'a> {
             taken,
             prefer_no_schedule_pools,
             optimize: a.options.nodeclaim_optimization,
+            repack: a.options.repack,
+            price_cap: None,
             placements: Vec::new(),
             errors: Vec::new(),
             relaxed: Vec::new(),
@@ -821,6 +835,9 @@ impl<'a> Solver<'a> {
         }
         let has_min = new_reqs.with_min_values().next().is_some();
         let launch = launch_choice(self.pool(pi), &options, &new_reqs, zone, has_min)?;
+        if self.price_cap.is_some_and(|cap| launch.price > cap) {
+            return None;
+        }
         let claim = &self.claims[ci];
         let changed = launch != claim.launch || new_reqs != claim.reqs;
         let mut undo: Option<(Node, Arc<DaemonFit>)> = None;
@@ -857,7 +874,7 @@ impl<'a> Solver<'a> {
         }
         let pod_id = self.snap.add_pod(prefs.pod.clone(), node_id);
         let max_alloc = max_allocatable(self.pool(pi), &options);
-        let track = self.optimize;
+        let (track, keep_prefs) = (self.optimize, self.optimize || self.repack);
         let c = &mut self.claims[ci];
         c.reqs = new_reqs;
         c.options = options;
@@ -868,8 +885,10 @@ impl<'a> Solver<'a> {
         c.min_values_relaxed |= !min_ok;
         c.pods.push(prefs.pod.clone());
         c.pod_ids.push(pod_id);
-        if track {
+        if keep_prefs {
             c.pod_prefs.push(prefs.clone());
+        }
+        if track {
             c.record();
         }
         Some(Placed::Claim(ci))
@@ -878,6 +897,20 @@ impl<'a> Solver<'a> {
     fn try_new_claim(
         &mut self,
         pi: usize,
+        prefs: &PodPrefs,
+        strict: &Pod,
+        reqs: &Requirements,
+        names: &Option<Vec<Sym>>,
+    ) -> Result<Placed, String> {
+        self.try_new_claim_in(pi, None, prefs, strict, reqs, names)
+    }
+
+    /// [`Self::try_new_claim`], in `only_zone` when given (the repacking pass keeps a claim's
+    /// zone when its pods' spread or affinity depends on zones).
+    fn try_new_claim_in(
+        &mut self,
+        pi: usize,
+        only_zone: Option<Sym>,
         prefs: &PodPrefs,
         strict: &Pod,
         reqs: &Requirements,
@@ -902,6 +935,9 @@ impl<'a> Solver<'a> {
         let mut why: Vec<String> = Vec::new();
         for (zi, z) in self.a.catalog.zones().iter().enumerate() {
             let zone = Sym::new(z);
+            if only_zone.is_some_and(|o| o != zone) {
+                continue;
+            }
             if !creqs.admits(zone_key, Some(zone)) || !self.phantoms.iter().any(|p| p.pool == pi && p.zone == zone) {
                 continue;
             }
@@ -960,7 +996,7 @@ impl<'a> Solver<'a> {
             let min_ok = self.min_values_ok(pi, &options, &creqs);
             let mut requests = base;
             requests.pods = requests.pods.max(1);
-            let track = self.optimize;
+            let (track, keep_prefs) = (self.optimize, self.optimize || self.repack);
             let mut claim = Claim {
                 name: name.clone(),
                 pool: pi,
@@ -975,8 +1011,9 @@ impl<'a> Solver<'a> {
                 daemon_ids,
                 max_alloc,
                 min_values_relaxed: !min_ok,
+                reserved: if self.remaining[pi].is_some() { max_capacity } else { Resources::new() },
                 pod_ids: vec![pod_id],
-                pod_prefs: if track { vec![prefs.clone()] } else { Vec::new() },
+                pod_prefs: if keep_prefs { vec![prefs.clone()] } else { Vec::new() },
                 history: Vec::new(),
                 locked: false,
             };
