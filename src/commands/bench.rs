@@ -77,7 +77,8 @@ const AUTOSCALE_DESCRIPTION: &str = "NodeClaims for workload mixes: $/hour vs th
 
 /// `kubesched bench autoscale`: one provisioning pass per workload mix on an empty cluster, in
 /// five modes (Karpenter's defaults; the NodeClaimOptimization gate; plus ignored preferences;
-/// kubesched's cost-aware repacking, with and without preferences), the cost of the planned nodes against the lower bound, and the time (best of `repeat`).
+/// kubesched's cost-aware repacking, with and without preferences), the cost of the planned
+/// nodes against the lower bound, and the time (best of `repeat`).
 fn autoscale(repeat: usize) {
     let workloads = kubesched_autoscale::bench::workloads();
     let mut results = Vec::new();
