@@ -103,3 +103,21 @@ fn same_input_and_seed_same_claims() {
     let b = kubesched(&["schedule", "-f", &path, "-o", "json", "--seed", "4"]);
     assert_eq!(a.stdout, b.stdout);
 }
+
+#[test]
+fn repack_plans_cheaper_claims_and_every_pod_still_lands() {
+    let path = fixture("autoscale/auto-mode.yaml");
+    let price = |doc: &Value| -> f64 { claims(doc).iter().map(|c| c["hourlyPrice"].as_f64().unwrap_or(0.0)).sum() };
+    let scheduled =
+        |doc: &Value| doc["pods"].as_array().map_or(0, |p| p.iter().filter(|e| e["outcome"] == "Scheduled").count());
+    let karpenter = kubesched(&["schedule", "-f", &path, "--auto-mode", "-o", "json"]).json();
+    let repacked = kubesched(&["schedule", "-f", &path, "--auto-mode", "--repack", "-o", "json"]).json();
+    assert!(price(&repacked) < price(&karpenter), "{} vs {}", price(&repacked), price(&karpenter));
+    assert_eq!(scheduled(&repacked), scheduled(&karpenter));
+    // The scheduler fills each claim with as many pods as the plan put there (identical
+    // replicas may trade places).
+    for c in claims(&repacked) {
+        let len = |k: &str| c[k].as_array().map_or(0, Vec::len);
+        assert_eq!(len("pods"), len("plannedPods"), "{c:#}");
+    }
+}

@@ -19,6 +19,15 @@ pub const DEMO: &[(&str, &str)] = &[
     ("examples/demo/pending.yaml", include_str!("../../examples/demo/pending.yaml")),
 ];
 
+/// How the autoscaler plans, from the command line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AutoscaleFlags {
+    /// EKS Auto Mode's built-in NodePools.
+    pub auto_mode: bool,
+    /// kubesched's cost repacking after Karpenter's solve.
+    pub repack: bool,
+}
+
 pub struct Loaded {
     pub cluster: Cluster,
     pub scheduler: Scheduler,
@@ -38,13 +47,13 @@ pub struct Fargate {
 
 /// Loads `files` (or the demo) and `config`. Prints every error to stderr and returns `None`
 /// when there were any; prints warnings and carries on otherwise.
-pub fn load(files: &[String], config: Option<&str>, seed: u64, auto_mode: bool) -> Result<Option<Loaded>> {
-    load_with(files, config, seed, true, auto_mode)
+pub fn load(files: &[String], config: Option<&str>, seed: u64, autoscale: AutoscaleFlags) -> Result<Option<Loaded>> {
+    load_with(files, config, seed, true, autoscale)
 }
 
 /// Like [`load`], but pods are left as created: `fargate check` admits copies itself.
 pub fn load_for_fargate_check(files: &[String]) -> Result<Option<Loaded>> {
-    load_with(files, None, 0, false, false)
+    load_with(files, None, 0, false, AutoscaleFlags::default())
 }
 
 fn load_with(
@@ -52,7 +61,7 @@ fn load_with(
     config: Option<&str>,
     seed: u64,
     fargate_webhook: bool,
-    auto_mode: bool,
+    autoscale: AutoscaleFlags,
 ) -> Result<Option<Loaded>> {
     let mut errors: Vec<String> = Vec::new();
     let mut inputs = Vec::new();
@@ -105,7 +114,7 @@ fn load_with(
     };
     let mut autoscaler = None;
     if let Some(profiles) = &profiles
-        && (auto_mode || !autoscaling.node_pools.is_empty())
+        && (autoscale.auto_mode || !autoscaling.node_pools.is_empty())
         && errors.is_empty()
     {
         let default = profiles
@@ -114,7 +123,12 @@ fn load_with(
             .or(profiles.first())
             .cloned()
             .unwrap_or_else(kubesched_autoscale::default_profile);
-        let options = AutoscaleOptions { auto_mode_builtins: auto_mode, seed, ..AutoscaleOptions::default() };
+        let options = AutoscaleOptions {
+            auto_mode_builtins: autoscale.auto_mode,
+            repack: autoscale.repack,
+            seed,
+            ..AutoscaleOptions::default()
+        };
         match cloud::autoscaler(&autoscaling, &cluster.raw, default, options) {
             Ok(a) => autoscaler = Some(a),
             Err(errs) => errors.extend(errs.iter().map(|e| e.to_string())),

@@ -45,6 +45,11 @@ pub struct Args {
     /// `default` NodeClass) to the input's own; pods that fit nowhere get planned NodeClaims.
     #[arg(long)]
     auto_mode: bool,
+    /// Plan NodeClaims for cost rather than as Karpenter would: after Karpenter's solve, pods are
+    /// repacked onto cheaper instance types when that costs strictly less (every placement
+    /// still checked by the scheduler's filters).
+    #[arg(long)]
+    repack: bool,
 }
 
 /// The `schedule` document: the `{"pods": [...]}` contract, plus `nodeClaims` when the
@@ -60,8 +65,12 @@ fn document(doc: &ScheduleDocument, claims: &[Claim]) -> serde_json::Value {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let Some(Loaded { cluster, mut scheduler, fargate, autoscaler, daemonsets }) =
-        input::load(&args.files, args.config.as_deref(), args.seed, args.auto_mode)?
+    let Some(Loaded { cluster, mut scheduler, fargate, autoscaler, daemonsets }) = input::load(
+        &args.files,
+        args.config.as_deref(),
+        args.seed,
+        input::AutoscaleFlags { auto_mode: args.auto_mode, repack: args.repack },
+    )?
     else {
         return Ok(ExitCode::from(2));
     };

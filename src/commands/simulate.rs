@@ -38,6 +38,10 @@ pub struct Args {
     /// (the scenario's `spec.autoMode: true`).
     #[arg(long)]
     auto_mode: bool,
+    /// The autoscaler repacks its plan for cost after Karpenter's solve (the scenario's
+    /// `spec.autoscaling.repack: true`).
+    #[arg(long)]
+    repack: bool,
 }
 
 fn print_errors(errs: &[kubesched_k8s::LoadError]) -> ExitCode {
@@ -108,6 +112,7 @@ fn run_one(
         Err(errs) => return Ok(Err(print_errors(&errs))),
     };
     scenario.auto_mode |= args.auto_mode;
+    scenario.autoscaling.repack |= args.repack;
     let compare = match &args.compare {
         None => None,
         Some(path) => {

@@ -143,6 +143,7 @@ impl AutoscalerActor {
         let options = Options {
             auto_mode_builtins: scenario.auto_mode,
             spot_to_spot_consolidation: scenario.autoscaling.spot_to_spot_consolidation,
+            repack: scenario.autoscaling.repack,
             seed: scenario.seed,
             ..Options::default()
         };

@@ -262,6 +262,8 @@ pub struct AutoscalingSettings {
     pub spot_to_spot_consolidation: bool,
     /// Consolidation and emptiness on (default); off: nodes only go when they expire.
     pub consolidation: bool,
+    /// kubesched's cost repacking after Karpenter's solve (default off: predict Karpenter).
+    pub repack: bool,
 }
 
 impl Default for AutoscalingSettings {
@@ -271,6 +273,7 @@ impl Default for AutoscalingSettings {
             ready_after_launch: None,
             spot_to_spot_consolidation: false,
             consolidation: true,
+            repack: false,
         }
     }
 }
@@ -809,7 +812,7 @@ impl<'a> Parser<'a> {
 
     fn autoscaling(&mut self, node: &'a Node, path: &FieldPath) -> AutoscalingSettings {
         let mut out = AutoscalingSettings::default();
-        let known = ["registeredAfterLaunch", "readyAfterLaunch", "spotToSpotConsolidation", "consolidation"];
+        let known = ["registeredAfterLaunch", "readyAfterLaunch", "spotToSpotConsolidation", "consolidation", "repack"];
         let Some(entries) = self.fields(node, path, &known) else { return out };
         for e in entries {
             let p = key(path, &e.key);
@@ -824,6 +827,7 @@ impl<'a> Parser<'a> {
                     out.spot_to_spot_consolidation = self.boolean(&e.value, &p).unwrap_or(false);
                 }
                 "consolidation" => out.consolidation = self.boolean(&e.value, &p).unwrap_or(true),
+                "repack" => out.repack = self.boolean(&e.value, &p).unwrap_or(false),
                 _ => {}
             }
         }
