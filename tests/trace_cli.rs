@@ -52,10 +52,10 @@ fn every_policy_and_seed_packs_shares_per_device() {
     assert!(ok, "{err}");
     let doc: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
     let runs = doc["runs"].as_array().expect("runs");
-    assert_eq!(runs.len(), 6 * 2);
+    assert_eq!(runs.len(), 7 * 2);
     let mut policies: Vec<&str> = runs.iter().map(|r| r["policy"].as_str().unwrap_or("")).collect();
     policies.dedup();
-    assert_eq!(policies, ["fgd", "bestfit", "gpupacking", "gpuclustering", "dotproduct", "random"]);
+    assert_eq!(policies, ["fgd", "bestfit", "gpupacking", "gpuclustering", "dotproduct", "random", "fgdstrand"]);
     for r in runs {
         let seed = r["seed"].as_u64().expect("seed");
         assert!(seed < 2);

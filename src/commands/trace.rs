@@ -34,7 +34,8 @@ struct OpenbArgs {
     /// Pod list CSV (`openb_pod_list_*.csv`, either column layout).
     #[arg(long)]
     pods: PathBuf,
-    /// fgd, bestfit, dotproduct, gpupacking, gpuclustering, random, or all.
+    /// fgd, bestfit, dotproduct, gpupacking, gpuclustering, random, fgdstrand (ours: FGD with
+    /// CPU stranding), a comma-separated list of them, or all.
     #[arg(long, default_value = "fgd")]
     policy: String,
     /// Number of seeds: runs seeds 0..N-1 (each seed shuffles and samples the trace).

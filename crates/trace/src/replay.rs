@@ -12,8 +12,9 @@
 //! 4. The point of level `L %` is the cluster just before the first GPU pod that would take the
 //!    arrived GPU request above `L %` of capacity (for the last level, the end of the run).
 //!
-//! The target workload of the fragmentation metrics and of FGD is the trace's typical task
-//! shapes (95 % popularity), computed from the trace before tuning, as the artifact does.
+//! The target workload of the fragmentation metrics, of FGD and of FGDStrand is the trace's
+//! typical task shapes (95 % popularity), computed from the trace before tuning, as the
+//! artifact does.
 
 use crate::openb::{TraceNode, TracePod};
 use kubesched_core::args::ArgValue;
@@ -36,6 +37,8 @@ pub const DEFAULT_TARGET_PERCENT: u32 = 130;
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
 pub enum Policy {
     Fgd,
+    /// FGD with CPU stranding and per-request shape weights (ours).
+    FgdStrand,
     BestFit,
     DotProduct,
     GpuPacking,
@@ -44,14 +47,22 @@ pub enum Policy {
 }
 
 impl Policy {
-    /// The paper's policies, in the order of its figures.
-    pub const ALL: &'static [Policy] =
-        &[Policy::Fgd, Policy::BestFit, Policy::GpuPacking, Policy::GpuClustering, Policy::DotProduct, Policy::Random];
+    /// The paper's policies, in the order of its figures, then ours.
+    pub const ALL: &'static [Policy] = &[
+        Policy::Fgd,
+        Policy::BestFit,
+        Policy::GpuPacking,
+        Policy::GpuClustering,
+        Policy::DotProduct,
+        Policy::Random,
+        Policy::FgdStrand,
+    ];
 
     /// The name used on the command line and in the JSON output.
     pub fn name(self) -> &'static str {
         match self {
             Policy::Fgd => "fgd",
+            Policy::FgdStrand => "fgdstrand",
             Policy::BestFit => "bestfit",
             Policy::DotProduct => "dotproduct",
             Policy::GpuPacking => "gpupacking",
@@ -65,6 +76,7 @@ impl Policy {
         use kubesched_core::plugins::gpu::*;
         match self {
             Policy::Fgd => fgd::NAME,
+            Policy::FgdStrand => fgd_strand::NAME,
             Policy::BestFit => best_fit::NAME,
             Policy::DotProduct => dot_product::NAME,
             Policy::GpuPacking => gpu_packing::NAME,
@@ -78,7 +90,7 @@ impl Policy {
     }
 
     fn has_pre_score(self) -> bool {
-        matches!(self, Policy::Fgd | Policy::Random)
+        matches!(self, Policy::Fgd | Policy::FgdStrand | Policy::Random)
     }
 }
 
@@ -178,7 +190,7 @@ impl Trace {
             Policy::Random => {
                 args.insert("seed".to_string(), seed_arg);
             }
-            Policy::Fgd => {
+            Policy::Fgd | Policy::FgdStrand => {
                 args.insert("nodeOrderSeed".to_string(), seed_arg);
                 args.insert("targetWorkload".to_string(), workload_list(&self.workload));
             }
@@ -244,6 +256,18 @@ pub struct Run {
 
 /// Replays `trace` with `policy` and `seed`, recording the points of `levels` (percent).
 pub fn run(trace: &Trace, policy: Policy, seed: u64, levels: &[u32]) -> Result<Run, String> {
+    run_with_config(trace, policy, seed, levels, &trace.scheduler_config(policy, seed)).map(|(run, _)| run)
+}
+
+/// [`run`] with a given scheduler configuration (`policy` only labels the run), returning the
+/// final cluster too (for studies of where the unallocated GPUs are).
+pub fn run_with_config(
+    trace: &Trace,
+    policy: Policy,
+    seed: u64,
+    levels: &[u32],
+    config: &SchedulerConfig,
+) -> Result<(Run, Snapshot), String> {
     let start = Instant::now();
     let mut levels: Vec<u32> = levels.to_vec();
     levels.sort_unstable();
@@ -256,8 +280,7 @@ pub fn run(trace: &Trace, policy: Policy, seed: u64, levels: &[u32]) -> Result<R
     for n in &trace.nodes {
         snapshot.add_node(n.to_node());
     }
-    let config = trace.scheduler_config(policy, seed);
-    let profiles = build_profiles(&config, &registry())
+    let profiles = build_profiles(config, &registry())
         .map_err(|errs| errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))?;
     let mut scheduler = Scheduler::new(profiles, 100, seed);
 
@@ -315,7 +338,17 @@ pub fn run(trace: &Trace, policy: Policy, seed: u64, levels: &[u32]) -> Result<R
         next_pct += 1;
     }
     debug_assert_eq!(allocated, cluster_metrics(&snapshot, &TargetWorkload::default()).allocated_milli);
-    Ok(Run { policy, seed, points, curve, capacity_milli: cap, pods: arrivals.len(), failed, elapsed: start.elapsed() })
+    let run = Run {
+        policy,
+        seed,
+        points,
+        curve,
+        capacity_milli: cap,
+        pods: arrivals.len(),
+        failed,
+        elapsed: start.elapsed(),
+    };
+    Ok((run, snapshot))
 }
 
 /// Runs every (policy, seed) pair on up to `threads` threads; results in (policy, seed) order.
@@ -412,5 +445,11 @@ mod tests {
         assert!(filters.contains(&"GpuShare") && filters.contains(&"NodeResourcesFit"), "{filters:?}");
         let reserve: Vec<&str> = p.reserve.iter().map(|&i| p.plugins[i].name()).collect();
         assert_eq!(reserve, ["GpuShare", "FGD"]);
+        let profiles = build_profiles(&t.scheduler_config(Policy::FgdStrand, 0), &registry()).unwrap();
+        let p = &profiles[0];
+        let names = |idx: &[usize]| -> Vec<&str> { idx.iter().map(|&i| p.plugins[i].name()).collect() };
+        assert_eq!(names(&p.pre_score), ["FGDStrand"]);
+        assert_eq!(names(&p.reserve), ["GpuShare", "FGDStrand"]);
+        assert_eq!(Policy::parse("FGDSTRAND"), Some(Policy::FgdStrand));
     }
 }

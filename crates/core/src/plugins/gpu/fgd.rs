@@ -80,6 +80,16 @@ pub fn new(args: &ArgValue, path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
             return Err(FieldError::not_supported(format!("{path}.resolution"), other, &["Sigmoid", "Exact"]));
         }
     };
+    let workload = parse_target_workload(args, path)?;
+    let mut fgd = Fgd::new(workload);
+    fgd.node_order = node_order_seed.map(super::NodeOrder::new);
+    fgd.tie_break = tie_break;
+    fgd.exact = exact;
+    Ok(Arc::new(fgd))
+}
+
+/// The `targetWorkload` argument: typical task shapes with weights, normalized to sum to 1.
+pub(crate) fn parse_target_workload(args: &ArgValue, path: &str) -> Result<TargetWorkload, FieldError> {
     let wpath = format!("{path}.targetWorkload");
     let items = read::list(args.get("targetWorkload"), &wpath)?;
     if items.is_empty() {
@@ -125,11 +135,7 @@ pub fn new(args: &ArgValue, path: &str) -> Result<Arc<dyn Plugin>, FieldError> {
     for s in shapes.iter_mut() {
         s.1 /= total;
     }
-    let mut fgd = Fgd::new(TargetWorkload::new(shapes));
-    fgd.node_order = node_order_seed.map(super::NodeOrder::new);
-    fgd.tie_break = tie_break;
-    fgd.exact = exact;
-    Ok(Arc::new(fgd))
+    Ok(TargetWorkload::new(shapes))
 }
 
 impl Fgd {
@@ -151,7 +157,7 @@ impl Fgd {
         &self.workload
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Memo> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Memo> {
         match self.memo.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
@@ -162,8 +168,9 @@ impl Fgd {
         self.cpu_thresholds.partition_point(|&c| c <= cpu_left) as u16
     }
 
-    /// The node's score for the pod and, for a GPU pod, the devices to use.
-    fn evaluate(
+    /// The node's fragmentation change `F_before − F_after` for the pod (`+∞` for a pod that
+    /// requests nothing) and, for a GPU pod, the devices to use.
+    pub(crate) fn evaluate(
         &self,
         memo: &mut Memo,
         pod: &Pod,
@@ -234,7 +241,7 @@ impl Fgd {
 type Entry = SmallVec<[(u16, f64); 4]>;
 
 /// The artifact's score of a fragmentation change: `⌊sigmoid(Δ / 1000) × 100⌋`.
-fn fgd_score(delta: f64) -> i64 {
+pub(crate) fn fgd_score(delta: f64) -> i64 {
     if delta == f64::INFINITY {
         return MAX_NODE_SCORE;
     }
@@ -273,8 +280,9 @@ fn score_entry(cw: &CompiledWorkload, req: Option<GpuRequest>, cpu_left: i64, cp
     out
 }
 
+/// Memoized fragmentation changes, per distinct (state, pod request).
 #[derive(Default)]
-struct Memo {
+pub(crate) struct Memo {
     models: Vec<(Option<Sym>, CompiledWorkload)>,
     map: HashMap<Key, Entry, BuildHasherDefault<FxHasher>>,
 }

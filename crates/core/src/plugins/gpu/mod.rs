@@ -1,6 +1,7 @@
 //! GPU plugins (not part of kube-scheduler): `GpuShare` places pods on individual GPU devices
 //! (filter, reserve), and the score plugins compared by the FGD paper choose among the nodes
-//! and, for shares, among the devices. See [`crate::gpu`] for the resource conventions.
+//! and, for shares, among the devices; `FGDStrand` is our own improvement on FGD
+//! ([`fgd_strand`]). See [`crate::gpu`] for the resource conventions.
 //!
 //! A score plugin that also picks devices implements Reserve: it releases whatever device
 //! choice an earlier Reserve made and assigns its own, so its choice wins whatever the order of
@@ -9,6 +10,7 @@
 pub mod best_fit;
 pub mod dot_product;
 pub mod fgd;
+pub mod fgd_strand;
 pub mod gpu_clustering;
 pub mod gpu_packing;
 pub mod gpu_share;
@@ -28,6 +30,7 @@ pub fn register(r: &mut Registry) {
     r.register(gpu_clustering::NAME, gpu_clustering::new);
     r.register(random::NAME, random::new);
     r.register(fgd::NAME, fgd::new);
+    r.register(fgd_strand::NAME, fgd_strand::new);
 }
 
 /// `MaxSpecCpu` / `MaxSpecGpu` of the FGD artifact: the largest node it normalizes by.
