@@ -6,7 +6,8 @@
 //! ```
 //!
 //! `key=value` pairs are added to the policy's plugin args (numbers, `true`/`false`, or
-//! strings), e.g. `strandWeight=0` or `shapeWeights=Popularity` for `fgdstrand`.
+//! strings), e.g. `strandWeight=0` or `shapeWeights=Popularity` for `fgdstrand`;
+//! `popularityThreshold=100` gives FGD or FGDStrand the typical shapes at another threshold.
 //!
 //! - `sweep` replays seeds `0..SEEDS` on two threads and prints the unallocated GPUs at 130 %:
 //!   mean ± sample standard deviation, then every seed.
@@ -17,10 +18,11 @@
 
 use kubesched_core::args::ArgValue;
 use kubesched_core::config::SchedulerConfig;
+use kubesched_core::gpu::frag::TargetWorkload;
 use kubesched_core::gpu::{GpuRequest, MILLI, free_devices, node_model};
 use kubesched_core::snapshot::Snapshot;
 use kubesched_trace::openb;
-use kubesched_trace::replay::{Policy, Trace, run_with_config};
+use kubesched_trace::replay::{Policy, Trace, run_with_config, workload_list};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
@@ -44,6 +46,13 @@ fn config(trace: &Trace, policy: Policy, seed: u64, extra: &[String]) -> Result<
     let Some(ArgValue::Map(m)) = args else { return Err("the policy's plugin has no args map".into()) };
     for kv in extra {
         let (k, v) = kv.split_once('=').ok_or_else(|| format!("expected key=value, got {kv:?}"))?;
+        if k == "popularityThreshold" {
+            // The target workload's typical shapes at another threshold than the paper's 95 %.
+            let pct: f64 = v.parse().map_err(|_| format!("not a number: {v:?}"))?;
+            let w = TargetWorkload::typical(trace.pods.iter().map(|p| p.shape()), pct);
+            m.insert("targetWorkload".to_string(), workload_list(&w));
+            continue;
+        }
         m.insert(k.to_string(), value(v));
     }
     Ok(config)

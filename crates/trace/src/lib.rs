@@ -8,6 +8,11 @@
 //!   with a profile per policy, recording allocation and fragmentation at given load levels;
 //! - [`report`]: the JSON contract, the table, and an SVG chart of unallocated GPUs vs arrived
 //!   demand.
+//!
+//! Besides the paper's policies, `fgdstrand` replays our FGDStrand score
+//! (`kubesched_core::plugins::gpu::fgd_strand`). `docs/fgd-strand.md` in this crate has its
+//! results on the OpenB pod lists, the ablations and what did not work. `examples/study.rs`
+//! sweeps plugin args over seeds and shows where the unallocated GPUs are.
 
 pub mod openb;
 pub mod replay;

@@ -67,9 +67,19 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
     if n == 0 { 0.0 } else { s / n as f64 }
 }
 
+/// The sample standard deviation (`None` for fewer than two values).
+fn sample_sd(xs: &[f64]) -> Option<f64> {
+    if xs.len() < 2 {
+        return None;
+    }
+    let m = mean(xs.iter().copied());
+    Some((xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64).sqrt())
+}
+
 /// A table: one row per policy, the mean over its seeds of unallocated GPUs (and the GPU
 /// allocation ratio) at every level, the fragmentation rate and failed pods at the last level,
-/// and the mean run time.
+/// the standard deviation over seeds of the unallocated GPUs at the last level (`sd`, sample
+/// standard deviation; `-` for one seed), and the mean run time.
 pub fn table(runs: &[Run]) -> String {
     let groups = by_policy(runs);
     let Some(first) = runs.first() else { return "no runs\n".into() };
@@ -83,6 +93,7 @@ pub fn table(runs: &[Run]) -> String {
     if let Some(l) = levels.last() {
         header.push(format!("frag@{l}%"));
         header.push(format!("failed@{l}%"));
+        header.push(format!("sd@{l}%"));
     }
     header.push("s/run".into());
     let mut rows = vec![header];
@@ -100,6 +111,12 @@ pub fn table(runs: &[Run]) -> String {
             let fp = mean(rs.iter().filter_map(|r| r.points.get(last)).map(|p| p.failed_pods as f64));
             row.push(format!("{:.1}%", 100.0 * fr));
             row.push(format!("{fp:.1}"));
+            let un: Vec<f64> =
+                rs.iter().filter_map(|r| r.points.get(last)).map(|p| gpus(p.unallocated_milli)).collect();
+            row.push(match sample_sd(&un) {
+                Some(sd) => format!("{sd:.1}"),
+                None => "-".to_string(),
+            });
         }
         row.push(format!("{:.2}", mean(rs.iter().map(|r| r.elapsed.as_secs_f64()))));
         rows.push(row);
@@ -268,6 +285,9 @@ mod tests {
         // fgd: mean 2.5 GPUs unallocated, 75 % allocated.
         assert!(lines[2].starts_with("fgd") && lines[2].contains(" 2.5 ") && lines[2].contains("75.00%"), "{t}");
         assert!(lines[3].starts_with("bestfit") && lines[3].contains(" 4.0 ") && lines[3].contains("60.00%"), "{t}");
+        // sd over seeds of 2.0 and 3.0: √0.5 = 0.7; one seed has none.
+        assert!(lines[0].contains("sd@130%"), "{t}");
+        assert!(lines[2].contains(" 0.7 ") && lines[3].contains(" - "), "{t}");
     }
 
     #[test]
