@@ -213,82 +213,16 @@ fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
 /// The exact optimum of the fractional packing LP (see the module docs). `None` when some
 /// demanded resource is offered by no type, or the arithmetic would overflow.
 pub fn lower_bound(demand: &Demand, types: &[BoundType]) -> Option<LowerBound> {
-    let dv = demand.vector();
-    let rows: Vec<usize> = (0..4).filter(|&r| dv[r] > 0).collect();
-    if rows.is_empty() {
-        return Some(LowerBound { cost: Money::ZERO, mix: Vec::new() });
-    }
-    // Drop dominated types (keep the first of identical ones).
-    let useful: Vec<&BoundType> = types
+    let demand: Vec<i128> = demand.vector().iter().map(|&d| d as i128).collect();
+    let columns: Vec<Column> = types
         .iter()
-        .enumerate()
-        .filter(|(j, t)| {
-            !types.iter().enumerate().any(|(i, u)| {
-                i != *j
-                    && u.price <= t.price
-                    && rows.iter().all(|&r| u.vector()[r] >= t.vector()[r])
-                    && (u.price < t.price || rows.iter().any(|&r| u.vector()[r] > t.vector()[r]) || i < *j)
-            }) && rows.iter().any(|&r| t.vector()[r] > 0)
+        .map(|t| Column {
+            name: t.name.clone(),
+            amounts: t.vector().iter().map(|&v| v as i128).collect(),
+            cost: t.price.0 as i128,
         })
-        .map(|(_, t)| t)
         .collect();
-    let k = rows.len();
-    let mut best: Option<Solved> = None;
-    for s in 1..=k {
-        for cols in subsets(useful.len(), s) {
-            for tight in subsets(k, s) {
-                let mut m = [[0i128; 4]; 4];
-                for (a, &ti) in tight.iter().enumerate() {
-                    for (b, &c) in cols.iter().enumerate() {
-                        m[a][b] = useful[c].vector()[rows[ti]] as i128;
-                    }
-                }
-                let d = det(&m, s)?;
-                if d == 0 {
-                    continue;
-                }
-                // x_b = det_b / d.
-                let mut xs = Vec::with_capacity(s);
-                for b in 0..s {
-                    let mut mb = m;
-                    for (a, &ti) in tight.iter().enumerate() {
-                        mb[a][b] = dv[rows[ti]] as i128;
-                    }
-                    xs.push(det(&mb, s)?);
-                }
-                // Normalise the sign so the denominator is positive.
-                let (d, xs): (i128, Vec<i128>) = if d < 0 { (-d, xs.iter().map(|x| -x).collect()) } else { (d, xs) };
-                if xs.iter().any(|&x| x < 0) {
-                    continue;
-                }
-                // Every constraint holds: Σ cap·x ≥ demand·d.
-                let mut feasible = true;
-                for &r in &rows {
-                    let mut lhs: i128 = 0;
-                    for (b, &c) in cols.iter().enumerate() {
-                        lhs = lhs.checked_add((useful[c].vector()[r] as i128).checked_mul(xs[b])?)?;
-                    }
-                    if lhs < (dv[r] as i128).checked_mul(d)? {
-                        feasible = false;
-                        break;
-                    }
-                }
-                if !feasible {
-                    continue;
-                }
-                let mut num: i128 = 0;
-                for (b, &c) in cols.iter().enumerate() {
-                    num = num.checked_add((useful[c].price.0 as i128).checked_mul(xs[b])?)?;
-                }
-                let cost = num / d;
-                if best.as_ref().is_none_or(|(c, _)| cost < *c) {
-                    let mix = cols.iter().zip(&xs).map(|(&c, &x)| (useful[c].name.clone(), x, d)).collect();
-                    best = Some((cost, mix));
-                }
-            }
-        }
-    }
-    best.map(|(cost, mix)| LowerBound { cost: Money(cost as i64), mix })
+    covering_lp(&demand, &columns).map(|(cost, mix)| LowerBound { cost: Money(cost as i64), mix })
 }
 
 /// Pods with identical requests (`[cpu milli, memory MiB, pod slots (1), GPUs]`) and the same
