@@ -69,7 +69,8 @@ pub struct Decision {
 }
 
 impl Decision {
-    fn new(pod: Arc<Pod>, profile: Sym, kind: DecisionKind) -> Decision {
+    /// A decision with nothing examined yet (filled in by the caller).
+    pub fn new(pod: Arc<Pod>, profile: Sym, kind: DecisionKind) -> Decision {
         Decision {
             pod,
             profile,

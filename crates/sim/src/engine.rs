@@ -564,16 +564,8 @@ impl<'s> Engine<'s> {
     }
 
     fn decision(pod: Arc<Pod>, kind: DecisionKind) -> Decision {
-        Decision {
-            profile: pod.scheduler_name,
-            pod,
-            kind,
-            feasible_nodes: 0,
-            examined_nodes: 0,
-            explanation: None,
-            nominated_node: None,
-            preempted: Vec::new(),
-        }
+        let profile = pod.scheduler_name;
+        Decision::new(pod, profile, kind)
     }
 
     // ---- timeline events ----
