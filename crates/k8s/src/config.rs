@@ -247,16 +247,7 @@ pub fn parse_scheduler_config(name: &str, text: &str) -> Result<LoadedConfig, Ve
         Format::Auto => yaml::parse(text),
     };
     if let Some(e) = syntax.into_iter().next() {
-        return Err(vec![LoadError {
-            kind: ErrorKind::Syntax,
-            file: Arc::from(name),
-            document: Some(e.document),
-            item: None,
-            object: None,
-            line: Some(e.line),
-            field: None,
-            message: e.message,
-        }]);
+        return Err(vec![LoadError::syntax(name, e)]);
     }
     let Some((document, tree)) = docs.into_iter().find_map(|d| d.root.map(|r| (d.index, r))) else {
         return Err(vec![LoadError::file(ErrorKind::Decode, name, "no KubeSchedulerConfiguration found (empty file)")]);

@@ -231,16 +231,7 @@ pub fn decode_text(src: &SourceText, out: &mut Decoded) {
     events.sort_by_key(|(i, _)| *i);
     for (_, ev) in events {
         match ev {
-            Err(e) => out.errors.push(LoadError {
-                kind: ErrorKind::Syntax,
-                file: Arc::from(src.name.as_str()),
-                document: Some(e.document),
-                item: None,
-                object: None,
-                line: Some(e.line),
-                field: None,
-                message: e.message,
-            }),
+            Err(e) => out.errors.push(LoadError::syntax(&src.name, e)),
             Ok(doc) => {
                 if let Some(root) = doc.root {
                     let source = Source::new(&src.name, doc.index, None, root.line);

@@ -64,6 +64,20 @@ pub struct LoadError {
 }
 
 impl LoadError {
+    /// A YAML/JSON syntax error in `file`.
+    pub fn syntax(file: &str, e: crate::yaml::SyntaxError) -> LoadError {
+        LoadError {
+            kind: ErrorKind::Syntax,
+            file: Arc::from(file),
+            document: Some(e.document),
+            item: None,
+            object: None,
+            line: Some(e.line),
+            field: None,
+            message: e.message,
+        }
+    }
+
     /// An error about a whole file (no document).
     pub fn file(kind: ErrorKind, file: &str, message: impl Into<String>) -> LoadError {
         LoadError {

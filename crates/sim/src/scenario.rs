@@ -431,16 +431,7 @@ pub fn parse(
 ) -> Result<Scenario, Vec<LoadError>> {
     let (docs, syntax) = kubesched_k8s::yaml::parse(text);
     if let Some(e) = syntax.into_iter().next() {
-        return Err(vec![LoadError {
-            kind: ErrorKind::Syntax,
-            file: Arc::from(file),
-            document: Some(e.document),
-            item: None,
-            object: None,
-            line: Some(e.line),
-            field: None,
-            message: e.message,
-        }]);
+        return Err(vec![LoadError::syntax(file, e)]);
     }
     let Some((document, root)) = docs.into_iter().find_map(|d| d.root.map(|r| (d.index, r))) else {
         return Err(vec![LoadError::file(ErrorKind::Decode, file, "no Scenario found (empty file)")]);
