@@ -359,26 +359,14 @@ impl Controllers {
     }
 }
 
-/// `GetScaledValueFromIntOrPercent`.
-fn scaled(v: &IntOrString, total: i32, round_up: bool) -> i32 {
-    match v {
-        IntOrString::Int(i) => *i,
-        IntOrString::String(s) => {
-            let p: i64 = s.trim_end_matches('%').parse().unwrap_or(0);
-            let num = p * i64::from(total);
-            let v = if round_up { (num + 99).div_euclid(100) } else { num.div_euclid(100) };
-            i32::try_from(v).unwrap_or(i32::MAX)
-        }
-    }
-}
-
 /// `ResolveFenceposts`: (maxSurge, maxUnavailable), with 25% defaults; both 0 means 1 unavailable.
 pub fn fenceposts(d: &Deployment, replicas: i32) -> (i32, i32) {
     let ru = d.spec.as_ref().and_then(|s| s.strategy.as_ref()).and_then(|s| s.rolling_update.as_ref());
     let pct = || IntOrString::String("25%".into());
-    let surge = scaled(&ru.and_then(|r| r.max_surge.clone()).unwrap_or_else(pct), replicas, true).max(0);
+    let surge =
+        kc::deployment::scaled(&ru.and_then(|r| r.max_surge.clone()).unwrap_or_else(pct), replicas, true).max(0);
     let mut unavailable =
-        scaled(&ru.and_then(|r| r.max_unavailable.clone()).unwrap_or_else(pct), replicas, false).max(0);
+        kc::deployment::scaled(&ru.and_then(|r| r.max_unavailable.clone()).unwrap_or_else(pct), replicas, false).max(0);
     if surge == 0 && unavailable == 0 {
         unavailable = 1;
     }

@@ -78,7 +78,8 @@ pub fn find_current_replica_set<'a>(d: &Deployment, owned: &[&'a ReplicaSet]) ->
     sorted.into_iter().find(|rs| revision(&rs.metadata) == Some(rev))
 }
 
-fn scaled(v: &IntOrString, total: i32, round_up: bool) -> i32 {
+/// `GetScaledValueFromIntOrPercent`: an int as is, `N%` of `total` rounded up or down.
+pub fn scaled(v: &IntOrString, total: i32, round_up: bool) -> i32 {
     match v {
         IntOrString::Int(i) => *i,
         IntOrString::String(s) => {
