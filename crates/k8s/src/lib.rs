@@ -28,3 +28,16 @@ pub use config::{LoadedConfig, load_scheduler_config, parse_scheduler_config};
 pub use decode::{Decoded, DecodedObject, Object, RawDocument, unclaimed_kind_warnings};
 pub use error::{ErrorKind, LoadError, Source};
 pub use input::Input;
+
+/// Helpers shared by the crate's unit tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use crate::de::from_node;
+
+    /// Decodes the first document of `yaml` into a k8s-openapi type.
+    pub fn decode<T: serde::de::DeserializeOwned>(yaml: &str) -> T {
+        let (docs, errs) = crate::yaml::parse(yaml);
+        assert!(errs.is_empty(), "{errs:?}");
+        from_node(docs[0].root.as_ref().expect("root")).expect("decodes")
+    }
+}

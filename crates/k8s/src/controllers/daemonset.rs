@@ -189,15 +189,9 @@ pub fn daemonset_pods_to_create(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::de::from_node;
+    use crate::test_util::decode;
     use kubesched_core::builders::NodeBuilder;
     use kubesched_core::model::Taint;
-
-    fn decode<T: serde::de::DeserializeOwned>(yaml: &str) -> T {
-        let (docs, errs) = crate::yaml::parse(yaml);
-        assert!(errs.is_empty(), "{errs:?}");
-        from_node(docs[0].root.as_ref().expect("root")).expect("decodes")
-    }
 
     fn node(name: &str, labels: &[(&str, &str)], taints: &[(&str, TaintEffect)]) -> model::Node {
         let mut n = NodeBuilder::new(name).build();

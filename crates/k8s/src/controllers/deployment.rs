@@ -188,13 +188,7 @@ pub fn deployment_replica_set_to_create(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::de::from_node;
-
-    fn decode<T: serde::de::DeserializeOwned>(yaml: &str) -> T {
-        let (docs, errs) = crate::yaml::parse(yaml);
-        assert!(errs.is_empty(), "{errs:?}");
-        from_node(docs[0].root.as_ref().expect("root")).expect("decodes")
-    }
+    use crate::test_util::decode;
 
     const DEPLOY: &str = r#"
 apiVersion: apps/v1

@@ -130,13 +130,7 @@ pub fn job_pods_to_create(job: &Job, existing_owned_pods: &[&Pod], names: &mut N
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::de::from_node;
-
-    fn decode<T: serde::de::DeserializeOwned>(yaml: &str) -> T {
-        let (docs, errs) = crate::yaml::parse(yaml);
-        assert!(errs.is_empty(), "{errs:?}");
-        from_node(docs[0].root.as_ref().expect("root")).expect("decodes")
-    }
+    use crate::test_util::decode;
 
     fn job(spec: &str) -> Job {
         let mut j: Job = decode(&format!(

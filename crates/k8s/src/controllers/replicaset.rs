@@ -71,13 +71,7 @@ pub fn replication_controller_pods_to_create(
 mod tests {
     use super::*;
     use crate::controllers::{Owner, owned_pods};
-    use crate::de::from_node;
-
-    fn decode<T: serde::de::DeserializeOwned>(yaml: &str) -> T {
-        let (docs, errs) = crate::yaml::parse(yaml);
-        assert!(errs.is_empty(), "{errs:?}");
-        from_node(docs[0].root.as_ref().expect("root")).expect("decodes")
-    }
+    use crate::test_util::decode;
 
     const RS: &str = r#"
 apiVersion: apps/v1

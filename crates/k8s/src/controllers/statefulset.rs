@@ -67,13 +67,7 @@ pub fn statefulset_pods_to_create(ss: &StatefulSet, existing_owned_pods: &[&Pod]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::de::from_node;
-
-    fn decode<T: serde::de::DeserializeOwned>(yaml: &str) -> T {
-        let (docs, errs) = crate::yaml::parse(yaml);
-        assert!(errs.is_empty(), "{errs:?}");
-        from_node(docs[0].root.as_ref().expect("root")).expect("decodes")
-    }
+    use crate::test_util::decode;
 
     #[test]
     fn ordinal_names_labels_and_reconciliation() {
